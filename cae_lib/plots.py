@@ -1,0 +1,556 @@
+"""Figures for the book: training curves, image grids, the a*b* plane, tables.
+
+Every plotting function builds a new figure and returns it; none calls
+``plt.show()``. The figure is detached from pyplot before it is returned
+(``plt.close(fig)``), so a notebook cell shows it exactly once when it is the
+cell's last expression, scripts and tests never pile up open figures, and
+``fig.savefig(...)`` still works. Sizes, colours and fonts are keyword
+arguments with defaults; nothing is tuned inside the functions.
+
+Image arrays are ``(N, H, W, C)`` with C = 3 (RGB) or 1 (grey, also accepted as
+``(N, H, W)``), either uint8 (0-255) or float in [0, 1] (clipped for display).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "fixed_sample",
+    "loss_curves",
+    "metric_curves",
+    "sample_grid",
+    "reconstruction_grid",
+    "colorization_grid",
+    "ab_plane_figure",
+    "markdown_table",
+]
+
+DEFAULT_CURVE_FIGSIZE = (6.4, 4.0)
+DEFAULT_CELL_INCHES = 1.1
+DEFAULT_LABEL_FONTSIZE = 9
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def _figure(nrows: int = 1, ncols: int = 1, figsize=DEFAULT_CURVE_FIGSIZE, **kwargs):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, **kwargs)
+    return fig, axes
+
+
+def _detach(fig):
+    """Remove ``fig`` from pyplot's figure manager and return it."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return fig
+
+
+def fixed_sample(n: int, n_total: int, seed: int = 0) -> np.ndarray:
+    """A seeded, sorted sample of ``n`` distinct indices out of ``range(n_total)``.
+
+    Every chapter calls this with the same arguments to show the *same* test
+    images for every model. It uses ``np.random.RandomState`` (the legacy
+    generator, whose stream NumPy keeps fixed across versions), so the sample
+    does not change when NumPy is upgraded.
+
+    Args:
+        n: sample size, ``1 <= n <= n_total``.
+        n_total: size of the population (e.g. the number of test images).
+        seed: random seed.
+
+    Returns:
+        int64 array of length ``n``, sorted ascending.
+
+    Raises:
+        ValueError: if ``n`` or ``n_total`` is out of range.
+
+    >>> fixed_sample(3, 10, seed=0)
+    array([2, 4, 8])
+    """
+    if int(n_total) != n_total or n_total < 1:
+        raise ValueError(f"n_total must be a positive integer; got {n_total!r}")
+    if int(n) != n or not 1 <= n <= n_total:
+        raise ValueError(f"n must be an integer in [1, n_total={n_total}]; got {n!r}")
+    perm = np.random.RandomState(int(seed)).permutation(int(n_total))
+    return np.sort(perm[: int(n)]).astype(np.int64)
+
+
+def _image_batch(x, name: str) -> np.ndarray:
+    """Validate an image batch; return it as ``(N, H, W, C)`` with C in {1, 3}."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"{name} must have shape (N, H, W, 3), (N, H, W, 1) or (N, H, W); got {np.shape(x)}"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape})")
+    if x.dtype != np.uint8 and not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"{name} must be uint8 or float in [0, 1]; got dtype {x.dtype}")
+    return x
+
+
+def _show(ax, img: np.ndarray) -> None:
+    """Draw one ``(H, W, C)`` image without axes ticks."""
+    grey = img.shape[-1] == 1
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0.0, 1.0)
+    vmax = 255 if img.dtype == np.uint8 else 1.0
+    if grey:
+        ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
+    else:
+        ax.imshow(img, interpolation="nearest")
+    _hide_frame(ax)
+
+
+def _hide_frame(ax) -> None:
+    """No ticks or spines, but keep the y label visible (used for row names)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _resolve_indices(n_images: int, n: int, indices, seed: int) -> np.ndarray:
+    if indices is None:
+        return fixed_sample(min(n, n_images), n_images, seed)
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"indices must be a non-empty 1-D integer sequence; got {indices!r}")
+    if idx.min() < -n_images or idx.max() >= n_images:
+        raise ValueError(f"indices must lie in [0, {n_images}); got range [{idx.min()}, {idx.max()}]")
+    return idx
+
+
+def _image_rows(rows: list[tuple[str, np.ndarray]], idx, cell_inches, fontsize, column_titles=None):
+    """Grid with one row per (label, batch), columns = the images ``idx``."""
+    ncols = len(idx)
+    fig, axes = _figure(
+        len(rows), ncols, figsize=(cell_inches * ncols, cell_inches * len(rows)),
+    )
+    for r, (label, batch) in enumerate(rows):
+        for c, i in enumerate(idx):
+            _show(axes[r, c], batch[i])
+        axes[r, 0].set_ylabel(label, fontsize=fontsize)
+    if column_titles is not None:
+        for c, title in enumerate(column_titles):
+            axes[0, c].set_title(title, fontsize=fontsize)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# training curves
+# ---------------------------------------------------------------------------
+
+
+def _is_history(obj) -> bool:
+    return hasattr(obj, "history") and isinstance(getattr(obj, "history"), Mapping)
+
+
+def _normalise_histories(histories) -> dict[str, Mapping]:
+    """Return ``{run name: history dict}``; a single history gets the name ``""``."""
+    if _is_history(histories):
+        histories = histories.history
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError(
+            "histories must be a non-empty history dict ({'loss': [...], ...}), a Keras History, "
+            f"or a dict of them by run name; got {type(histories).__name__} {histories!r:.80}"
+        )
+    values = list(histories.values())
+    nested = [isinstance(v, Mapping) or _is_history(v) for v in values]
+    if all(nested):
+        return {str(k): (v.history if _is_history(v) else v) for k, v in histories.items()}
+    if any(nested):
+        raise ValueError("histories mixes runs (dicts) and metric lists; pass one history or a dict of histories")
+    return {"": histories}
+
+
+def _key_label(key: str, keys: Sequence[str]) -> str:
+    if f"val_{key}" in keys:
+        return "train"
+    if key.startswith("val_") and key[len("val_") :] in keys:
+        return "validation"
+    return key
+
+
+def loss_curves(
+    histories,
+    keys: Sequence[str] = ("loss", "val_loss"),
+    title: str | None = None,
+    logy: bool = False,
+    ylabel: str | None = None,
+    figsize=DEFAULT_CURVE_FIGSIZE,
+    validation_linestyle: str = "--",
+):
+    """Training curves of one run or several runs on one axes.
+
+    Each run gets one colour; keys starting with ``val_`` are drawn dashed and
+    the others solid. The x axis counts epochs from 1. A run missing some of
+    ``keys`` (e.g. trained without validation) shows only the keys it has.
+
+    Args:
+        histories: a history dict ``{"loss": [...], "val_loss": [...]}`` (or a
+            Keras ``History``), or ``{run name: history}`` for several runs.
+        keys: history keys to draw.
+        title: axes title.
+        logy: logarithmic y axis (values must be positive).
+        ylabel: y label; defaults to ``keys[0]``.
+        figsize: figure size in inches.
+        validation_linestyle: line style of ``val_*`` keys.
+
+    Returns:
+        The ``matplotlib.figure.Figure``.
+
+    Raises:
+        ValueError: empty ``histories``/``keys``, a run with none of ``keys``, an
+            empty or non-1-D series, or non-positive values with ``logy``.
+
+    >>> fig = loss_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['train', 'validation']
+    """
+    runs = _normalise_histories(histories)
+    keys = tuple(keys)
+    if not keys:
+        raise ValueError("keys must name at least one history entry, e.g. ('loss', 'val_loss')")
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for i, (name, hist) in enumerate(runs.items()):
+        present = [k for k in keys if k in hist]
+        if not present:
+            raise ValueError(
+                f"run {name or '(unnamed)'!r} has none of the keys {keys}; it has {sorted(hist)}"
+            )
+        for key in present:
+            y = np.asarray(hist[key], dtype=np.float64)
+            if y.ndim != 1 or y.size == 0:
+                raise ValueError(f"history[{key!r}] of run {name or '(unnamed)'!r} must be a non-empty list of numbers")
+            if logy and (y <= 0).any():
+                raise ValueError(f"logy=True needs positive values; history[{key!r}] has values <= 0")
+            label = _key_label(key, keys)
+            ax.plot(
+                np.arange(1, y.size + 1),
+                y,
+                color=f"C{i % 10}",
+                linestyle=validation_linestyle if key.startswith("val_") else "-",
+                label=f"{name} ({label})" if name else label,
+            )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel if ylabel is not None else keys[0])
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def metric_curves(histories, metric: str, title: str | None = None, logy: bool = False, **kwargs):
+    """Curves of ``metric`` and ``val_<metric>`` (e.g. ``"accuracy"``, ``"mse"``).
+
+    Same rules and arguments as :func:`loss_curves` (``kwargs`` go to it).
+
+    >>> fig = metric_curves({"a": {"mse": [0.1, 0.05]}, "b": {"mse": [0.2, 0.1]}}, "mse")
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['a (train)', 'b (train)']
+    """
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(f"metric must be a history key such as 'mse'; got {metric!r}")
+    return loss_curves(histories, keys=(metric, f"val_{metric}"), title=title, logy=logy, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# image grids
+# ---------------------------------------------------------------------------
+
+
+def sample_grid(
+    images,
+    labels,
+    class_names: Sequence[str],
+    n_per_class: int = 8,
+    seed: int = 0,
+    cell_inches: float = DEFAULT_CELL_INCHES,
+    fontsize: int = DEFAULT_LABEL_FONTSIZE,
+):
+    """A grid of example images, one row per class, the class name on the left.
+
+    The images of each class are picked with :func:`fixed_sample` (seeded); a
+    class with fewer than ``n_per_class`` images leaves its remaining cells blank.
+
+    Args:
+        images: ``(N, H, W, C)`` uint8 or float in [0, 1].
+        labels: ``(N,)`` integer class ids in ``[0, len(class_names))``.
+        class_names: names of the classes, in id order.
+        n_per_class: columns.
+        seed: sample seed.
+        cell_inches: size of one image cell.
+        fontsize: class-name font size.
+
+    Returns:
+        The Figure (``len(class_names) * n_per_class`` axes).
+
+    Raises:
+        ValueError: mismatched lengths, bad labels or shapes, ``n_per_class < 1``.
+
+    >>> imgs = np.zeros((4, 8, 8, 3), np.uint8)
+    >>> len(sample_grid(imgs, [0, 1, 0, 1], ["a", "b"], n_per_class=2).axes)
+    4
+    """
+    x = _image_batch(images, "images")
+    y = np.asarray(labels)
+    if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be {x.shape[0]} integers (one per image); got shape {y.shape}, dtype {y.dtype}")
+    names = list(class_names)
+    if not names:
+        raise ValueError("class_names is empty")
+    if y.min() < 0 or y.max() >= len(names):
+        raise ValueError(f"labels must lie in [0, {len(names)}); got range [{y.min()}, {y.max()}]")
+    if int(n_per_class) != n_per_class or n_per_class < 1:
+        raise ValueError(f"n_per_class must be a positive integer; got {n_per_class!r}")
+    fig, axes = _figure(
+        len(names), n_per_class, figsize=(cell_inches * n_per_class, cell_inches * len(names)),
+    )
+    for c, name in enumerate(names):
+        members = np.flatnonzero(y == c)
+        shown = members[fixed_sample(min(n_per_class, members.size), members.size, seed)] if members.size else []
+        for j in range(n_per_class):
+            if j < len(shown):
+                _show(axes[c, j], x[shown[j]])
+            else:
+                _hide_frame(axes[c, j])
+        axes[c, 0].set_ylabel(name, fontsize=fontsize)
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def reconstruction_grid(
+    inputs,
+    outputs: Mapping[str, np.ndarray],
+    n: int = 8,
+    indices=None,
+    seed: int = 0,
+    input_label: str = "input",
+    show_indices: bool = True,
+    cell_inches: float = DEFAULT_CELL_INCHES,
+    fontsize: int = DEFAULT_LABEL_FONTSIZE,
+):
+    """Inputs in the first row, then each model's reconstruction of the same images.
+
+    Args:
+        inputs: ``(N, H, W, C)`` images (e.g. the whole test set).
+        outputs: ``{model name: reconstructions}``, each the same shape as ``inputs``.
+        n: number of columns when ``indices`` is None; the images are then
+            ``fixed_sample(n, N, seed)``, the same in every chapter.
+        indices: explicit image indices (``n`` is then ignored).
+        seed: sample seed.
+        input_label: name of the first row.
+        show_indices: title each column with its image index.
+        cell_inches: size of one image cell.
+        fontsize: label font size.
+
+    Returns:
+        The Figure, ``(1 + len(outputs)) * n`` axes.
+
+    Raises:
+        ValueError: empty ``outputs``, shapes that differ from ``inputs``, bad indices.
+
+    >>> x = np.zeros((10, 8, 8, 3))
+    >>> len(reconstruction_grid(x, {"cae": x}, n=4).axes)
+    8
+    """
+    x = _image_batch(inputs, "inputs")
+    if not isinstance(outputs, Mapping) or not outputs:
+        raise ValueError("outputs must be a non-empty dict {model name: reconstructions}")
+    rows = [(input_label, x)]
+    for name, out in outputs.items():
+        y = _image_batch(out, f"outputs[{name!r}]")
+        if y.shape != x.shape:
+            raise ValueError(f"outputs[{name!r}] has shape {np.shape(out)}, inputs {np.shape(inputs)}; they must match")
+        rows.append((str(name), y))
+    idx = _resolve_indices(x.shape[0], n, indices, seed)
+    titles = [f"#{i}" for i in idx] if show_indices else None
+    return _detach(_image_rows(rows, idx, cell_inches, fontsize, titles))
+
+
+def colorization_grid(
+    gray,
+    colorized,
+    original,
+    n: int = 8,
+    indices=None,
+    seed: int = 0,
+    row_labels: Sequence[str] = ("grayscale", "colorized", "original"),
+    cell_inches: float = DEFAULT_CELL_INCHES,
+    fontsize: int = DEFAULT_LABEL_FONTSIZE,
+):
+    """Rows: the grey input, the colorized output, the original colour image.
+
+    Args:
+        gray: ``(N, H, W, 1)`` or ``(N, H, W)`` grey input in [0, 1] (L*/100) or uint8.
+        colorized: ``(N, H, W, 3)`` RGB rebuilt from the prediction.
+        original: ``(N, H, W, 3)`` original RGB.
+        n, indices, seed: which images, as in :func:`reconstruction_grid`.
+        row_labels: the three row names.
+        cell_inches, fontsize: layout.
+
+    Returns:
+        The Figure, ``3 * n`` axes.
+
+    Raises:
+        ValueError: wrong channel counts or image sizes/counts that differ.
+
+    >>> g = np.zeros((5, 8, 8, 1)); c = np.zeros((5, 8, 8, 3))
+    >>> len(colorization_grid(g, c, c, n=2).axes)
+    6
+    """
+    g = _image_batch(gray, "gray")
+    col = _image_batch(colorized, "colorized")
+    org = _image_batch(original, "original")
+    if g.shape[-1] != 1:
+        raise ValueError(f"gray must have one channel; got shape {np.shape(gray)}")
+    for arr, name in ((col, "colorized"), (org, "original")):
+        if arr.shape != g.shape[:-1] + (3,):
+            raise ValueError(f"{name} must have shape {g.shape[:-1] + (3,)} to match gray; got {arr.shape}")
+    if len(row_labels) != 3:
+        raise ValueError(f"row_labels needs three names; got {row_labels!r}")
+    idx = _resolve_indices(g.shape[0], n, indices, seed)
+    rows = list(zip(row_labels, (g, col, org)))
+    return _detach(_image_rows(rows, idx, cell_inches, fontsize))
+
+
+# ---------------------------------------------------------------------------
+# colour plane
+# ---------------------------------------------------------------------------
+
+
+def ab_plane_figure(
+    L: float = 50.0,
+    size: int = 256,
+    extent: float = 100.0,
+    out_of_gamut_grey: float = 0.85,
+    figsize=(4.5, 4.5),
+):
+    """The CIE a*b* plane at lightness ``L``, a* across and b* up.
+
+    Colours outside the sRGB gamut are painted a neutral grey
+    (``out_of_gamut_grey``). Uses :func:`cae_lib.color.ab_plane`.
+
+    Args:
+        L: lightness L* in [0, 100].
+        size: pixels per side.
+        extent: the plot spans a*, b* in ``[-extent, extent]``.
+        out_of_gamut_grey: grey level in [0, 1] for out-of-gamut colours.
+        figsize: figure size in inches.
+
+    Returns:
+        The Figure (one axes, one image).
+
+    Raises:
+        ValueError: as :func:`cae_lib.color.ab_plane`.
+
+    >>> ab_plane_figure(L=70, size=16).axes[0].get_xlabel()
+    'a*'
+    """
+    from cae_lib import color
+
+    rgb, _ = color.ab_plane(L=L, size=size, extent=extent, fill=out_of_gamut_grey)
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    ax.imshow(rgb, extent=(-extent, extent, -extent, extent), origin="upper", interpolation="nearest")
+    ax.set_xlabel("a*")
+    ax.set_ylabel("b*")
+    ax.set_title(f"a*b* plane at L* = {L:g}")
+    fig.tight_layout()
+    return _detach(fig)
+
+
+# ---------------------------------------------------------------------------
+# tables
+# ---------------------------------------------------------------------------
+
+
+def _cell(value, fmt: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return format(float(value), fmt)
+    return str(value).replace("|", r"\|").replace("\n", " ")
+
+
+def markdown_table(
+    rows: Sequence[Mapping],
+    columns: Sequence[str] | None = None,
+    floatfmt: str | Mapping[str, str] = ".4f",
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """A Markdown (pipe) table for the book, numbers right-aligned.
+
+    Args:
+        rows: one dict per row.
+        columns: keys to show, in order; default: every key, in first-seen order.
+        floatfmt: format spec for floats, or ``{column: spec}`` (others ``.4f``).
+        headers: optional ``{column: header text}`` (e.g. ``{"psnr_mean_db":
+            "PSNR, mean of images (dB)"}``).
+
+    Returns:
+        The table as a string (no trailing newline). Missing values are blank.
+
+    Raises:
+        ValueError: empty ``rows`` or ``columns``, or a row that is not a dict.
+
+    >>> print(markdown_table([{"model": "given", "mse": 0.0031}], floatfmt=".3f"))
+    | model | mse |
+    |:--|--:|
+    | given | 0.003 |
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows is empty; pass at least one dict")
+    if not all(isinstance(r, Mapping) for r in rows):
+        raise ValueError("every row must be a dict {column: value}")
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+    columns = list(columns)
+    if not columns:
+        raise ValueError("no columns to show")
+    headers = dict(headers or {})
+
+    def fmt_of(col):
+        if isinstance(floatfmt, Mapping):
+            return floatfmt.get(col, ".4f")
+        return floatfmt
+
+    def numeric(col):
+        vals = [r.get(col) for r in rows if r.get(col) is not None]
+        return bool(vals) and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in vals
+        )
+
+    lines = [
+        "| " + " | ".join(_cell(headers.get(c, c), "") for c in columns) + " |",
+        "|" + "|".join("--:" if numeric(c) else ":--" for c in columns) + "|",
+    ]
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(r.get(c), fmt_of(c)) for c in columns) + " |")
+    return "\n".join(lines)

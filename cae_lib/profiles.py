@@ -1,0 +1,79 @@
+"""Run profiles: how much data and how many epochs a build uses.
+
+``CAE_PROFILE=full`` (the default) is the published report: the whole
+80/10/10 split and the epoch counts the chapters ask for. ``CAE_PROFILE=smoke``
+runs every chapter end to end on a small stratified subset with at most two
+epochs, for CI and tests.
+
+Example:
+    >>> from cae_lib.profiles import get_profile
+    >>> get_profile("smoke").max_epochs
+    2
+    >>> get_profile("full").train_per_class is None
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+PROFILE_ENV = "CAE_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much of the data and training a run uses.
+
+    Attributes:
+        name: ``"full"`` or ``"smoke"``.
+        train_per_class: images per class kept from the training part
+            (``None``: all of them).
+        val_per_class: the same for the validation part.
+        test_per_class: the same for the test part.
+        max_epochs: cap on any run's epochs (``None``: no cap).
+        tuner_max_trials: trial budget of a keras-tuner search.
+        tuner_max_epochs: most epochs a single tuner trial trains.
+    """
+
+    name: str
+    train_per_class: int | None
+    val_per_class: int | None
+    test_per_class: int | None
+    max_epochs: int | None
+    tuner_max_trials: int
+    tuner_max_epochs: int
+
+    def epochs(self, requested: int) -> int:
+        """The epochs a run asking for ``requested`` trains under this profile."""
+        return requested if self.max_epochs is None else min(requested, self.max_epochs)
+
+
+PROFILES = {
+    "full": Profile("full", None, None, None, None, tuner_max_trials=30, tuner_max_epochs=12),
+    "smoke": Profile("smoke", 40, 10, 10, 2, tuner_max_trials=2, tuner_max_epochs=1),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the named profile, or the one ``CAE_PROFILE`` selects.
+
+    Args:
+        name: ``"full"`` or ``"smoke"``; ``None`` reads ``CAE_PROFILE``
+            (default ``"full"``).
+
+    Returns:
+        The :class:`Profile`.
+
+    Raises:
+        ValueError: for an unknown profile name.
+    """
+    chosen = name if name is not None else os.environ.get(PROFILE_ENV, "full")
+    chosen = chosen.strip().lower()
+    if chosen not in PROFILES:
+        source = "argument" if name is not None else f"environment variable {PROFILE_ENV}"
+        raise ValueError(
+            f"unknown profile {chosen!r} (from the {source}); "
+            f"use one of {sorted(PROFILES)}, e.g. {PROFILE_ENV}=smoke"
+        )
+    return PROFILES[chosen]
