@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cae_lib-installed
 BOOK_FLAGS ?= -W -n --keep-going
 
-.PHONY: book test install clean-book
+.PHONY: book test install clean-book set-repo
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,11 @@ book: $(STAMP)
 
 clean-book:
 	rm -rf book/_build
+
+# After forking: make set-repo URL=https://github.com/you/your-fork
+# (sets book/_config.yml's repository.url and the Colab install cell of every chapter)
+set-repo:
+	@test -n "$(URL)" || { echo "usage: make set-repo URL=https://github.com/you/your-fork" >&2; exit 2; }
+	sed -i.bak -E 's|^(  url: )[^ ]+.*$$|\1$(URL)|' book/_config.yml && rm -f book/_config.yml.bak
+	for nb in book/*.ipynb; do \
+	  sed -i.bak -E 's|(REPOSITORY = \\")[^\\"]*|\1$(URL)|' $$nb && rm -f $$nb.bak; done

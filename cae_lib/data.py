@@ -104,7 +104,8 @@ class CifarData:
 
     Example:
         >>> import numpy as np
-        >>> d = CifarData(np.zeros((2, 32, 32, 3), np.uint8), np.array([0, 9]), CLASS_NAMES, "zeros")
+        >>> images = np.zeros((2, 32, 32, 3), np.uint8)
+        >>> d = CifarData(images, np.array([0, 9]), CLASS_NAMES, "zeros")
         >>> images, labels, class_names, source = d
         >>> images.shape, labels.dtype.name, len(d.fingerprint)
         ((2, 32, 32, 3), 'int64', 16)
@@ -214,8 +215,10 @@ def load_cifar10(source: str | os.PathLike | None = None) -> CifarData:
 
     Example:
         >>> data = load_cifar10("../shared/data/cifar10-jpeg.zip")  # doctest: +SKIP
-        >>> data.images.shape, data.source  # doctest: +SKIP
-        ((60000, 32, 32, 3), 'image-folder zip ../shared/data/cifar10-jpeg.zip (train 50000 + test 10000)')
+        >>> data.images.shape, data.labels[:3]  # doctest: +SKIP
+        ((60000, 32, 32, 3), array([0, 0, 0]))
+        >>> data.source  # doctest: +SKIP
+        'image-folder zip ../shared/data/cifar10-jpeg.zip (train 50000 + test 10000)'
     """
     if source is None:
         env = os.environ.get("CAE_DATA", "").strip()
@@ -325,14 +328,22 @@ def _image_layout(
     if tops & set(_SPLITS):
         prefix = ""
     else:
-        roots = sorted({p.split("/")[0] for p, is_dir in entries if p.count("/") == 1 and is_dir and p.split("/")[1] in _SPLITS})
+        roots = sorted(
+            {
+                p.split("/")[0]
+                for p, is_dir in entries
+                if is_dir and p.count("/") == 1 and p.split("/")[1] in _SPLITS
+            }
+        )
         if len(roots) > 1:
             raise ValueError(
                 f"{where}: several folders hold train/ or test/ ({', '.join(roots)}); "
                 "keep exactly one dataset root."
             )
         if not roots:
-            raise ValueError(f"{where}: wrong layout, no train/ or test/ folder found; {layout_help}.")
+            raise ValueError(
+                f"{where}: wrong layout, no train/ or test/ folder found; {layout_help}."
+            )
         prefix = roots[0] + "/"
 
     found: dict[str, dict[str, list[str]]] = {s: {} for s in _SPLITS}

@@ -18,7 +18,7 @@ from cae_lib.models import CAESpec, colorization_spec
 from cae_lib.runs import RunConfig
 
 #: Epochs asked for by every chapter's runs (the smoke profile caps them).
-EPOCHS = 25
+EPOCHS = 20
 #: Early-stopping patience, in epochs without a better validation loss.
 PATIENCE = 4
 
@@ -35,18 +35,18 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
         "no pooling, latent squeezed to 32x32x1 = 1024 values",
         dict(model=CAESpec(filters=(8, 12, 1), pooling="none"), loss="mse"),
     ),
-    "wide": (2, "more filters, same 8x8x16 latent", dict(model=CAESpec(filters=(32, 64, 16)), loss="mse")),
-    "deep": (2, "two convolutions per stage", dict(model=CAESpec(convs_per_stage=2), loss="mse")),
-    "wide_deep": (
+    "wide": (2, "twice the filters, same 8x8x16 latent", dict(model=CAESpec(filters=(16, 24, 16)), loss="mse")),
+    "deep": (2, "two convolutions per stage, same latent", dict(model=CAESpec(convs_per_stage=2), loss="mse")),
+    "small_latent": (
         2,
-        "more filters and two convolutions per stage, same latent",
-        dict(model=CAESpec(filters=(32, 64, 16), convs_per_stage=2), loss="mse"),
+        "a third pooling stage: latent 4x4x16 = 256 values",
+        dict(model=CAESpec(filters=(8, 12, 16, 16)), loss="mse"),
     ),
     "colorize": (
         3,
         "colorization: L in, a,b out",
         dict(
-            model=colorization_spec(filters=(32, 64, 128), convs_per_stage=2),
+            model=colorization_spec(filters=(16, 32, 64)),
             task="colorize",
             loss="mse",
             metrics=("mae",),

@@ -224,8 +224,7 @@ def loss_curves(
     keys = tuple(keys)
     if not keys:
         raise ValueError("keys must name at least one history entry, e.g. ('loss', 'val_loss')")
-    fig, axes = _figure(figsize=figsize)
-    ax = axes[0, 0]
+    series = []  # (run number, name, key, values): everything is checked before drawing
     for i, (name, hist) in enumerate(runs.items()):
         present = [k for k in keys if k in hist]
         if not present:
@@ -238,14 +237,18 @@ def loss_curves(
                 raise ValueError(f"history[{key!r}] of run {name or '(unnamed)'!r} must be a non-empty list of numbers")
             if logy and (y <= 0).any():
                 raise ValueError(f"logy=True needs positive values; history[{key!r}] has values <= 0")
-            label = _key_label(key, keys)
-            ax.plot(
-                np.arange(1, y.size + 1),
-                y,
-                color=f"C{i % 10}",
-                linestyle=validation_linestyle if key.startswith("val_") else "-",
-                label=f"{name} ({label})" if name else label,
-            )
+            series.append((i, name, key, y))
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for i, name, key, y in series:
+        label = _key_label(key, keys)
+        ax.plot(
+            np.arange(1, y.size + 1),
+            y,
+            color=f"C{i % 10}",
+            linestyle=validation_linestyle if key.startswith("val_") else "-",
+            label=f"{name} ({label})" if name else label,
+        )
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

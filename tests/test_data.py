@@ -71,6 +71,11 @@ def make_image_tree(seed: int = 0):
     return files, np.stack(expected_images), np.array(expected_labels)
 
 
+def first_file(files: dict[str, bytes], folder: str) -> str:
+    """The first file name (sorted) under ``folder`` in a synthetic tree."""
+    return sorted(n for n in files if n.startswith(folder))[0]
+
+
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     for rel, blob in files.items():
         path = root / rel
@@ -184,7 +189,7 @@ def test_zip_ignores_top_level_extras(tmp_path, tree):
 
 def test_red_image_loads_as_rgb_red(tmp_path, tree):
     files = dict(tree[0])
-    name = sorted(n for n in files if n.startswith("train/airplane/"))[0]
+    name = first_file(files, "train/airplane/")
     red = np.zeros((32, 32, 3), np.uint8)
     red[..., 0] = 255
     ok, buf = cv2.imencode(".png", np.full((32, 32, 3), (0, 0, 255), np.uint8))  # BGR red
@@ -202,7 +207,7 @@ def test_jpeg_and_grayscale_files_are_read(tmp_path, tree):
     ok, jpg = cv2.imencode(".jpg", smooth[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
     gray = np.arange(1024, dtype=np.uint16).reshape(32, 32) % 256
     ok2, gray_png = cv2.imencode(".png", gray.astype(np.uint8))
-    del files["train/airplane/" + sorted(n.split("/")[-1] for n in files if n.startswith("train/airplane/"))[0]]
+    del files[first_file(files, "train/airplane/")]
     files["train/airplane/0000.JPEG"] = jpg.tobytes()  # upper case extension, sorts first
     files["train/automobile/0000.png"] = gray_png.tobytes()
     d = load_cifar10(write_tree(tmp_path / "d", files))
@@ -228,7 +233,8 @@ def test_batches_folder_and_targz(tmp_path):
         assert "(train 20 + test 4)" in d.source
     assert d.source.startswith("cifar-10-python archive")
     # the archive is read in memory: nothing new appears next to it
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
 
 
 def test_targz_with_unsafe_member_is_refused(tmp_path):
@@ -352,8 +358,7 @@ def test_missing_class_folder(tmp_path, tree):
 
 def test_unknown_class_folder(tmp_path, tree):
     files = dict(tree[0])
-    files["train/dinosaur/0001.png"] = files["train/cat/" + next(
-        k.split("/")[-1] for k in files if k.startswith("train/cat/"))]
+    files["train/dinosaur/0001.png"] = files[first_file(files, "train/cat/")]
     with pytest.raises(ValueError, match="unknown class folder 'cifar10/train/dinosaur'"):
         load_cifar10(write_zip(tmp_path / "c.zip", files))
 
@@ -382,8 +387,7 @@ def test_nested_folder_and_stray_image(image_dir, tree):
     with pytest.raises(ValueError, match="nested folder"):
         load_cifar10(image_dir)
     (image_dir / "train" / "cat" / "sub").rmdir()
-    (image_dir / "stray.png").write_bytes(tree[0]["train/cat/" + next(
-        k.split("/")[-1] for k in tree[0] if k.startswith("train/cat/"))])
+    (image_dir / "stray.png").write_bytes(tree[0][first_file(tree[0], "train/cat/")])
     with pytest.raises(ValueError, match="unexpected image 'stray.png'"):
         load_cifar10(image_dir)
 
@@ -427,20 +431,24 @@ def test_corrupt_targz(tmp_path):
 def _small_data(seed=0, n=20):
     rng = np.random.default_rng(seed)
     return CifarData(
-        rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n), CLASS_NAMES, "rng"
+        rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+        rng.integers(0, 10, n),
+        CLASS_NAMES,
+        "rng",
     )
 
 
 def test_cifardata_unpacks_and_fingerprint_is_stable():
     d = _small_data()
     images, labels, class_names, source = d
-    assert images is d.images and labels is d.labels and class_names == CLASS_NAMES and source == "rng"
+    assert images is d.images and labels is d.labels
+    assert class_names == CLASS_NAMES and source == "rng"
     fp = d.fingerprint
     assert len(fp) == 16 and int(fp, 16) >= 0
     assert "fingerprint" in d.__dict__  # cached
     expected = hashlib.blake2b(digest_size=8)
-    for part in (b"cae_lib.CifarData/1", b"(20, 32, 32, 3)", images.tobytes(), labels.astype("<i8").tobytes()):
-        expected.update(part)
+    expected.update(b"cae_lib.CifarData/1" + b"(20, 32, 32, 3)")
+    expected.update(images.tobytes() + labels.astype("<i8").tobytes())
     assert fp == expected.hexdigest()
     assert _small_data().fingerprint == fp  # equal content, new object
     pixel = np.array(images)
@@ -518,7 +526,8 @@ def test_split_matches_independent_hash_order(big_labels):
 
 
 def test_split_is_repeatable_and_seed_dependent(big_labels):
-    a, b, c = split_indices(big_labels), split_indices(big_labels), split_indices(big_labels, seed=1)
+    a, b = split_indices(big_labels), split_indices(big_labels)
+    c = split_indices(big_labels, seed=1)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a.val, c.val)

@@ -1,0 +1,878 @@
+"""Architecture search with keras-tuner, under a latent-size budget.
+
+:class:`CAEHyperModel` is a ``keras_tuner.HyperModel`` over the parametric
+builder :func:`cae_lib.models.build_cae`. Its search space, with the given
+network's values as defaults (an empty ``HyperParameters()`` builds exactly
+the given autoencoder)::
+
+    filters_1, filters_2   filters of encoder stages 1 and 2: 1x, 2x, 4x the given (8, 12)
+    convs_per_stage        1 or 2 Conv2D per stage                      (default 1)
+    kernel_size            3 or 5                                       (default 3)
+    pooling                "max", "avg" or "none"                       (default "max")
+    latent_channels        filters of the last stage = latent channels  (default 16)
+                           when pooling is "max"/"avg": 4 ... 64
+    latent_channels_unpooled   the same when pooling is "none": 1, 2, 4
+    learning_rate          Adam's, log-uniform in [1e-4, 1e-2]          (default 1e-3)
+
+The number of stages is fixed at three. **Latent budget**: left alone, a search
+simply picks the largest latent representation (the more values the encoder
+keeps, the better it reconstructs). ``latent_budget=N`` restricts the search to
+architectures whose latent size (:attr:`cae_lib.models.CAESpec.latent_size`,
+computed by :mod:`cae_lib.latent`) is at most ``N`` values; 1024 is the given
+network's. The budget is built into the space: the latent-channel choices are
+conditional on the pooling choice (keras-tuner's ``conditional_scope``) and
+only list the channel counts that fit, so an over-budget architecture can never
+be sampled, let alone built or trained. As a safety net (e.g. a value forced
+with ``hp.Fixed``), :meth:`CAEHyperModel.build` raises
+:class:`LatentBudgetError`, a ``keras_tuner.errors.FailedTrialError``, before
+building anything; keras-tuner then records the trial as ``FAILED`` without
+training or retrying it.
+
+:func:`search` runs a Hyperband, random or Bayesian search on the validation
+split of :func:`cae_lib.runs.task_data` and returns a :class:`SearchResult`: a
+table of all trials and the best architecture as a
+:class:`cae_lib.runs.RunConfig`, which :func:`cae_lib.runs.run` trains on the
+training set and evaluates on the test set like any other model. The
+**objective is** ``val_mse``, the validation mean squared error, tracked as a
+metric whatever the loss (so searches with different losses compare on the
+same scale; with the default ``loss="mse"`` it equals ``val_loss``).
+
+Searches are stored in the run cache, ``cae_lib.runs.cache_root() / "tuner" /
+"<name>-<hash>"``, where the hash covers the search's settings, the search
+space, the data fingerprint and :data:`cae_lib.runs.CACHE_STAMP` (but not
+``max_trials``: raising it extends a finished search). With ``overwrite=False``
+(the default) an interrupted search resumes: finished trials are kept, the one
+that was running is run again, and the search goes on up to ``max_trials``.
+
+Distributed search (keras-tuner's own mode: one chief holds the oracle, every
+worker asks it for trials, trains them and reports back over gRPC). Start the
+same command on every machine, with the same data (``CAE_DATA``) and the same
+cache folder (``CAE_CACHE``, a folder all machines share, e.g. over NFS:
+Hyperband continues trials from checkpoints that other workers wrote; random
+and Bayesian searches also work with one local folder per machine)::
+
+    # the chief: serves the oracle on port 8000 and trains nothing
+    KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=0.0.0.0 KERASTUNER_ORACLE_PORT=8000 \\
+        python -m cae_lib.tuning latent_search --kind hyperband --budget 1024
+
+    # each worker (tuner0, tuner1, ...), given the chief's address
+    KERASTUNER_TUNER_ID=tuner0 KERASTUNER_ORACLE_IP=10.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
+        python -m cae_lib.tuning latent_search --kind hyperband --budget 1024
+
+    # one machine with two GPUs: the chief and one worker per GPU
+    export KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
+    KERASTUNER_TUNER_ID=chief python -m cae_lib.tuning latent_search &
+    CUDA_VISIBLE_DEVICES=0 KERASTUNER_TUNER_ID=tuner0 python -m cae_lib.tuning latent_search &
+    CUDA_VISIBLE_DEVICES=1 KERASTUNER_TUNER_ID=tuner1 python -m cae_lib.tuning latent_search &
+    wait
+
+The chief returns when every trial has ended; its result (and its
+``results.json``) holds all trials. Running the same command afterwards
+without the ``KERASTUNER_*`` variables reloads the finished search and prints
+it without training. Workers never delete a search (``overwrite`` is ignored
+there); to start over, run the chief with ``--overwrite`` before the workers.
+To train one trial on several GPUs instead, pass a ``tf.distribute`` strategy
+(``search(..., strategy=tf.distribute.MirroredStrategy())``).
+
+Importing this module imports keras-tuner (and with it TensorFlow).
+
+Example:
+    >>> import keras_tuner as kt
+    >>> hypermodel = CAEHyperModel(latent_budget=1024)
+    >>> hypermodel.spec_for(kt.HyperParameters()) == CAESpec()
+    True
+    >>> hypermodel.latent_channel_choices
+    {'max': (4, 8, 12, 16), 'avg': (4, 8, 12, 16), 'none': (1,)}
+    >>> result = search("latent", kind="random", profile="smoke")  # doctest: +SKIP
+    >>> runs.run(result.best)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import numbers
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import keras_tuner as kt
+import numpy as np
+
+from cae_lib import experiments, models, runs
+from cae_lib.models import POOLINGS, CAESpec
+from cae_lib.profiles import Profile, get_profile
+
+__all__ = [
+    "KINDS",
+    "OBJECTIVE",
+    "GIVEN_LATENT_SIZE",
+    "FILTER_MULTIPLIERS",
+    "LATENT_CHANNELS",
+    "UNPOOLED_LATENT_CHANNELS",
+    "CONVS_PER_STAGE",
+    "KERNEL_SIZES",
+    "LEARNING_RATE_RANGE",
+    "LatentBudgetError",
+    "CAEHyperModel",
+    "SearchResult",
+    "search",
+    "search_dir",
+    "best_per_latent",
+    "distributed_role",
+]
+
+KINDS = ("hyperband", "random", "bayesian")
+"""Search algorithms: keras-tuner's Hyperband, RandomSearch, BayesianOptimization."""
+
+OBJECTIVE = "val_mse"
+"""The objective every search minimises: validation mean squared error."""
+
+GIVEN_LATENT_SIZE = 1024
+"""Latent size of the given network (8x8x16), the default budget."""
+
+FILTER_MULTIPLIERS = (1, 2, 4)
+"""Filters of each non-latent stage are these multiples of the given network's."""
+
+LATENT_CHANNELS = (4, 8, 12, 16, 24, 32, 48, 64)
+"""Candidate latent channels with pooling (latent 8x8xC); over-budget ones are dropped."""
+
+UNPOOLED_LATENT_CHANNELS = (1, 2, 4)
+"""Candidate latent channels without pooling (latent 32x32xC); over-budget ones are dropped."""
+
+CONVS_PER_STAGE = (1, 2)
+KERNEL_SIZES = (3, 5)
+LEARNING_RATE_RANGE = (1e-4, 1e-2)
+"""Bounds of the log-uniform learning-rate choice."""
+
+_OPTIMIZERS = ("adam", "rmsprop", "sgd")
+_ENV_ID, _ENV_IP, _ENV_PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"
+#: Part of every search's key; bump it when the stored format or the trial procedure changes.
+SEARCH_STAMP = "tuning-1"
+
+
+class LatentBudgetError(kt.errors.FailedTrialError, ValueError):
+    """An architecture's latent representation is larger than the search's budget.
+
+    Being a ``keras_tuner.errors.FailedTrialError``, it makes keras-tuner mark
+    the trial ``FAILED`` without training or retrying it.
+    """
+
+
+def _check_positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- the search space
+
+
+class CAEHyperModel(kt.HyperModel):
+    """Search space over :class:`~cae_lib.models.CAESpec` and the learning rate.
+
+    The fixed things are arguments here; every tunable choice is declared in
+    :meth:`build` with the given network's value as its default (see the module
+    docstring for the space).
+
+    Args:
+        spec: the fixed parts of the architecture (input size and channels,
+            activations, number of stages) and the defaults of the tuned ones;
+            default ``CAESpec()``, the given network.
+        loss: Keras loss, ``"mse"`` (default), ``"binary_crossentropy"`` or ``"mae"``.
+            Models are compiled with ``metrics=["mse"]`` so that ``val_mse``
+            (the objective) is always there.
+        latent_budget: largest latent size allowed (default 1024, the given
+            network's); ``None`` for no limit.
+        optimizer: ``"adam"`` (default), ``"rmsprop"`` or ``"sgd"``.
+        batch_size: images per training step in :meth:`fit`.
+        seed: Keras' global seed is set to it before each model is built, so a
+            trial's initial weights depend only on its architecture.
+
+    Raises:
+        ValueError: an unknown loss or optimizer, a non-positive budget or
+            batch size, or a budget no architecture in the space fits.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> hp = kt.HyperParameters()
+        >>> hp.Fixed("pooling", "avg")
+        'avg'
+        >>> CAEHyperModel().spec_for(hp).pooling
+        'avg'
+        >>> CAEHyperModel(latent_budget=512).latent_channel_choices["max"]
+        (4, 8)
+    """
+
+    def __init__(
+        self,
+        spec: CAESpec | None = None,
+        *,
+        loss: str = "mse",
+        latent_budget: int | None = GIVEN_LATENT_SIZE,
+        optimizer: str = "adam",
+        batch_size: int = 64,
+        seed: int = 0,
+    ):
+        super().__init__(name="cae_hypermodel", tunable=True)
+        spec = CAESpec() if spec is None else spec
+        if not isinstance(spec, CAESpec):
+            raise ValueError(f"spec must be a cae_lib.models.CAESpec, got {type(spec).__name__}")
+        if loss not in runs.LOSSES:
+            raise ValueError(f"loss must be one of {runs.LOSSES}, got {loss!r}")
+        if optimizer not in _OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
+        if latent_budget is not None:
+            latent_budget = _check_positive_int(latent_budget, "latent_budget")
+        self.spec = spec
+        self.loss = loss
+        self.latent_budget = latent_budget
+        self.optimizer = optimizer
+        self.batch_size = _check_positive_int(batch_size, "batch_size")
+        self.seed = int(seed)
+
+        self.filter_choices = tuple(
+            tuple(sorted({f * m for m in FILTER_MULTIPLIERS})) for f in spec.filters[:-1]
+        )
+        self.latent_channel_choices = {p: self._fitting_channels(p) for p in POOLINGS}
+        self.poolings = tuple(p for p in POOLINGS if self.latent_channel_choices[p])
+        if not self.poolings:
+            smallest = min(self._with(p, min(self._candidates(p))).latent_size for p in POOLINGS)
+            raise ValueError(
+                f"latent_budget={latent_budget} is smaller than every architecture in the search space "
+                f"(the smallest latent has {smallest} values); raise the budget or pass None"
+            )
+
+    # ---- the space
+    def _with(self, pooling: str, channels: int) -> CAESpec:
+        return CAESpec(**{**self.spec.to_dict(), "pooling": pooling, "filters": (*self.spec.filters[:-1], channels)})
+
+    def _candidates(self, pooling: str) -> tuple[int, ...]:
+        candidates = UNPOOLED_LATENT_CHANNELS if pooling == "none" else LATENT_CHANNELS
+        if pooling == self.spec.pooling:
+            candidates = (*candidates, self.spec.filters[-1])
+        return tuple(sorted(set(candidates)))
+
+    def _fitting_channels(self, pooling: str) -> tuple[int, ...]:
+        """Latent channel counts that keep the latent within budget, for this pooling."""
+        return tuple(
+            c
+            for c in self._candidates(pooling)
+            if self.latent_budget is None or self._with(pooling, c).latent_size <= self.latent_budget
+        )
+
+    @staticmethod
+    def _default(choices: Sequence, preferred):
+        """``preferred`` if it is a choice, else the largest choice below it, else the smallest."""
+        if preferred in choices:
+            return preferred
+        below = [c for c in choices if c < preferred]
+        return max(below) if below else min(choices)
+
+    def _declare(self, hp) -> None:
+        """Declare every hyperparameter in ``hp`` (idempotent: existing ones keep their values)."""
+        spec = self.spec
+        for i, choices in enumerate(self.filter_choices, start=1):
+            hp.Choice(f"filters_{i}", list(choices), default=spec.filters[i - 1])
+        convs = tuple(sorted({*CONVS_PER_STAGE, spec.convs_per_stage}))
+        hp.Choice("convs_per_stage", list(convs), default=spec.convs_per_stage)
+        kernels = tuple(sorted({*KERNEL_SIZES, spec.kernel_size}))
+        hp.Choice("kernel_size", list(kernels), default=spec.kernel_size)
+        default_pooling = spec.pooling if spec.pooling in self.poolings else self.poolings[0]
+        hp.Choice("pooling", list(self.poolings), default=default_pooling)
+        pooled = [p for p in self.poolings if p != "none"]
+        if pooled:
+            choices = self.latent_channel_choices[pooled[0]]  # max and avg shrink alike
+            with hp.conditional_scope("pooling", pooled):
+                hp.Choice("latent_channels", list(choices), default=self._default(choices, spec.filters[-1]))
+        if "none" in self.poolings:
+            choices = self.latent_channel_choices["none"]
+            with hp.conditional_scope("pooling", ["none"]):
+                hp.Choice(
+                    "latent_channels_unpooled", list(choices), default=self._default(choices, spec.filters[-1])
+                )
+        low, high = LEARNING_RATE_RANGE
+        hp.Float("learning_rate", low, high, sampling="log", default=1e-3)
+
+    def spec_from_values(self, values: dict) -> CAESpec:
+        """The architecture that hyperparameter ``values`` describe (missing ones: defaults).
+
+        Example:
+            >>> CAEHyperModel().spec_from_values({"pooling": "none", "latent_channels_unpooled": 1}).latent_shape
+            (32, 32, 1)
+        """
+        spec = self.spec
+        filters = [values.get(f"filters_{i}", f) for i, f in enumerate(spec.filters[:-1], start=1)]
+        pooling = values.get("pooling", spec.pooling)
+        key = "latent_channels_unpooled" if pooling == "none" else "latent_channels"
+        latent = values.get(key)
+        if latent is None:
+            latent = spec.filters[-1]
+        return CAESpec(
+            **{
+                **spec.to_dict(),
+                "filters": (*filters, latent),
+                "convs_per_stage": values.get("convs_per_stage", spec.convs_per_stage),
+                "kernel_size": values.get("kernel_size", spec.kernel_size),
+                "pooling": pooling,
+            }
+        )
+
+    def spec_for(self, hp) -> CAESpec:
+        """Declare the space in ``hp`` and return the architecture its values describe.
+
+        Needs no Keras: use it to look at a trial's architecture.
+        """
+        self._declare(hp)
+        return self.spec_from_values(hp.values)
+
+    def learning_rate_for(self, hp) -> float:
+        """Declare the space in ``hp`` and return its learning rate."""
+        self._declare(hp)
+        return float(hp.values["learning_rate"])
+
+    def check_budget(self, spec: CAESpec) -> None:
+        """Raise :class:`LatentBudgetError` if ``spec``'s latent exceeds the budget."""
+        if self.latent_budget is not None and spec.latent_size > self.latent_budget:
+            raise LatentBudgetError(
+                f"latent {spec.latent_shape} has {spec.latent_size} values, over the budget of "
+                f"{self.latent_budget}; the trial is skipped without building the model"
+            )
+
+    # ---- keras-tuner interface
+    def build(self, hp):
+        """Build and compile the model ``hp`` describes.
+
+        Raises:
+            LatentBudgetError: the latent is over budget (raised before anything is built).
+        """
+        import keras
+
+        spec = self.spec_for(hp)
+        self.check_budget(spec)
+        learning_rate = float(hp.values["learning_rate"])
+        keras.utils.set_random_seed(self.seed)
+        model = models.build_cae(spec, name="cae")
+        optimizer = {
+            "adam": keras.optimizers.Adam,
+            "rmsprop": keras.optimizers.RMSprop,
+            "sgd": keras.optimizers.SGD,
+        }[self.optimizer](learning_rate=learning_rate)
+        model.compile(optimizer=optimizer, loss=self.loss, metrics=["mse"])
+        return model
+
+    def fit(self, hp, model, x, y=None, *, validation_data=None, epochs=1, verbose=0, **kwargs):
+        """Train ``model`` on ``(x, y)`` and report the trial's metrics.
+
+        NumPy arrays go through the same ``tf.data`` pipeline as
+        :func:`cae_lib.runs.run` (shuffled with the hypermodel's seed).
+
+        Args:
+            hp: the trial's hyperparameters (unused: the model is already built).
+            model: the model from :meth:`build`.
+            x, y: training inputs and targets (``y=None``: ``y = x``).
+            validation_data: ``(x_val, y_val)``; required, it gives the objective.
+            epochs, verbose, **kwargs: passed to ``model.fit`` (``initial_epoch``
+                and ``callbacks`` come from keras-tuner).
+
+        Returns:
+            ``{"val_mse", "val_loss"}`` at the epoch with the lowest ``val_mse``,
+            ``"epochs_run"`` (epochs trained in this call) and ``"seconds"``.
+
+        Raises:
+            ValueError: no validation data.
+        """
+        if validation_data is None:
+            raise ValueError("CAEHyperModel.fit needs validation_data=(x_val, y_val): it gives the objective val_mse")
+        y = x if y is None else y
+        x_val, y_val = validation_data
+        train = runs._dataset(x, y, self.batch_size, True, self.seed) if isinstance(x, np.ndarray) else None
+        val = runs._dataset(x_val, y_val, self.batch_size, False, self.seed) if isinstance(x_val, np.ndarray) else None
+        start = time.perf_counter()
+        if train is not None and val is not None:
+            history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose, **kwargs)
+        else:
+            kwargs.setdefault("batch_size", self.batch_size)
+            history = model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, verbose=verbose, **kwargs)
+        seconds = time.perf_counter() - start
+        h = history.history
+        val_mse = np.asarray(h.get(OBJECTIVE, []), dtype=float)
+        if val_mse.size == 0 or np.all(np.isnan(val_mse)):
+            best_mse = best_loss = float("nan")  # keras-tuner marks the trial invalid
+        else:
+            best = int(np.nanargmin(val_mse))
+            best_mse, best_loss = float(val_mse[best]), float(h["val_loss"][best])
+        return {OBJECTIVE: best_mse, "val_loss": best_loss, "epochs_run": float(len(h.get("loss", []))), "seconds": seconds}
+
+
+# --------------------------------------------------------------------------- tuners
+
+
+class _RecordTrials:
+    """Keeps the ids of the trials this process trained (in ``trials_run_here``)."""
+
+    def on_trial_end(self, trial):
+        self.__dict__.setdefault("trials_run_here", []).append(trial.trial_id)
+        super().on_trial_end(trial)
+
+
+class _RandomSearch(_RecordTrials, kt.RandomSearch):
+    pass
+
+
+class _BayesianOptimization(_RecordTrials, kt.BayesianOptimization):
+    pass
+
+
+class _Hyperband(_RecordTrials, kt.Hyperband):
+    pass
+
+
+def distributed_role() -> str:
+    """``"local"``, ``"chief"`` or ``"worker"``, from keras-tuner's environment variables.
+
+    ``KERASTUNER_ORACLE_IP`` set means a distributed search; the process whose
+    ``KERASTUNER_TUNER_ID`` contains ``"chief"`` runs the oracle.
+
+    Raises:
+        ValueError: ``KERASTUNER_ORACLE_IP`` is set without ``KERASTUNER_ORACLE_PORT``
+            or ``KERASTUNER_TUNER_ID``.
+
+    Example:
+        >>> import os
+        >>> distributed_role() if "KERASTUNER_ORACLE_IP" not in os.environ else "local"
+        'local'
+    """
+    if _ENV_IP not in os.environ:
+        return "local"
+    missing = [v for v in (_ENV_PORT, _ENV_ID) if not os.environ.get(v)]
+    if missing:
+        raise ValueError(
+            f"{_ENV_IP} is set (a distributed search) but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not; set {_ENV_ID}=chief on the chief and "
+            f"{_ENV_ID}=tuner0, tuner1, ... on the workers, and {_ENV_PORT} everywhere"
+        )
+    return "chief" if "chief" in os.environ[_ENV_ID] else "worker"
+
+
+def search_dir(name: str, key: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Folder of a search: ``cache_root(cache_dir) / "tuner" / f"{name}-{key[:16]}"``."""
+    return runs.cache_root(cache_dir) / "tuner" / f"{name}-{key[:16]}"
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    runs._atomic_write_json(path, obj)
+
+
+def _trial_row(trial, hypermodel: CAEHyperModel) -> dict:
+    values = dict(trial.hyperparameters.values)
+    spec = hypermodel.spec_from_values(values)
+    metrics = trial.metrics
+
+    def best(name):
+        return float(metrics.get_best_value(name)) if metrics.exists(name) else None
+
+    def last(name):
+        return metrics.get_last_value(name) if metrics.exists(name) else None
+
+    epochs = last("epochs_run")
+    seconds = last("seconds")
+    return {
+        "trial_id": trial.trial_id,
+        "status": str(trial.status),
+        "hyperparameters": values,
+        "spec": spec.to_dict(),
+        "latent_shape": list(spec.latent_shape),
+        "latent_size": spec.latent_size,
+        "params": models.param_count(spec),
+        "learning_rate": float(values.get("learning_rate", float("nan"))),
+        "val_mse": best(OBJECTIVE),
+        "val_loss": best("val_loss"),
+        "epochs_run": None if epochs is None else int(epochs),
+        "seconds": None if seconds is None else float(seconds),
+    }
+
+
+def _recorded_trials(tuner, path: Path, role: str) -> list:
+    """The trials the oracle knows (chief, local), or those on disk (a worker)."""
+    if role != "worker":
+        return list(tuner.oracle.trials.values())
+    from keras_tuner.src.engine import trial as trial_module
+
+    trials = []
+    for fname in sorted(path.glob("trial_*/trial.json")):
+        try:
+            trials.append(trial_module.Trial.load(str(fname)))
+        except (OSError, ValueError, KeyError):
+            continue  # being written by the chief right now
+    return trials
+
+
+def _sort_key(row: dict):
+    tid = row["trial_id"]
+    return (0, int(tid), "") if str(tid).isdigit() else (1, 0, str(tid))
+
+
+def best_per_latent(trials: Sequence[dict]) -> list[dict]:
+    """The best completed trial for each latent size, by increasing latent size.
+
+    For the plot of validation MSE against latent size.
+
+    Args:
+        trials: rows of :attr:`SearchResult.trials`.
+
+    Returns:
+        One row per latent size (the one with the lowest ``val_mse``; ties go
+        to the smaller model), sorted by ``latent_size``.
+
+    Example:
+        >>> rows = [dict(status="COMPLETED", latent_size=512, val_mse=0.02, params=10, trial_id="0"),
+        ...         dict(status="COMPLETED", latent_size=512, val_mse=0.01, params=20, trial_id="1"),
+        ...         dict(status="FAILED", latent_size=256, val_mse=None, params=5, trial_id="2"),
+        ...         dict(status="COMPLETED", latent_size=1024, val_mse=0.005, params=30, trial_id="3")]
+        >>> [(r["latent_size"], r["trial_id"]) for r in best_per_latent(rows)]
+        [(512, '1'), (1024, '3')]
+    """
+    best: dict[int, dict] = {}
+    for row in trials:
+        score = row.get("val_mse")
+        if row.get("status") != "COMPLETED" or score is None or not math.isfinite(score):
+            continue
+        size = row["latent_size"]
+        current = best.get(size)
+        if current is None or (score, row["params"]) < (current["val_mse"], current["params"]):
+            best[size] = row
+    return [best[size] for size in sorted(best)]
+
+
+@dataclass
+class SearchResult:
+    """What :func:`search` returns.
+
+    Attributes:
+        name: the search's name.
+        kind: ``"hyperband"``, ``"random"`` or ``"bayesian"``.
+        role: ``"local"``, ``"chief"`` or ``"worker"`` (see :func:`distributed_role`).
+        path: the search's folder (keras-tuner's project directory).
+        key: SHA-256 of the search's settings and data (names the folder).
+        latent_budget: the budget (``None``: none).
+        objective: ``"val_mse"``.
+        trials: one dict per trial, by trial id: ``trial_id``, ``status``
+            (``COMPLETED``, ``FAILED``, ``INVALID``, ``RUNNING``),
+            ``hyperparameters`` (keras-tuner's values; Hyperband adds
+            ``tuner/*`` entries), ``spec`` (a :class:`CAESpec` dict),
+            ``latent_shape``, ``latent_size``, ``params``, ``learning_rate``,
+            ``val_mse`` (the objective, best epoch), ``val_loss``,
+            ``epochs_run`` (epochs this trial trained) and ``seconds``.
+            On a worker it holds what the shared folder showed when the worker
+            stopped; the chief's is complete.
+        best_trial: the completed trial with the lowest ``val_mse`` (or ``None``).
+        best: ``best_trial`` as a :class:`~cae_lib.runs.RunConfig` named
+            ``f"{name}_best"``, with the chapters' epochs and patience, for
+            :func:`cae_lib.runs.run`.
+        trials_run_here: ids of the trials this process trained in this call.
+        tuner: the keras-tuner tuner (for ``results_summary()`` and the like).
+    """
+
+    name: str
+    kind: str
+    role: str
+    path: Path
+    key: str
+    latent_budget: int | None
+    objective: str
+    trials: list[dict]
+    best_trial: dict | None
+    best: runs.RunConfig | None
+    trials_run_here: list[str] = field(default_factory=list)
+    tuner: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def completed(self) -> list[dict]:
+        """The rows whose status is ``COMPLETED``."""
+        return [t for t in self.trials if t["status"] == "COMPLETED"]
+
+    def best_per_latent(self) -> list[dict]:
+        """:func:`best_per_latent` of :attr:`trials`."""
+        return best_per_latent(self.trials)
+
+
+def _make_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epochs, strategy):
+    common = dict(
+        hypermodel=hypermodel,
+        objective=kt.Objective(OBJECTIVE, direction="min"),
+        # keras-tuner reads seed=0 as "no seed" and draws a random one
+        seed=seed + 1,
+        directory=str(path.parent),
+        project_name=path.name,
+        overwrite=overwrite,
+        distribution_strategy=strategy,
+    )
+    if kind == "random":
+        return _RandomSearch(max_trials=max_trials, **common)
+    if kind == "bayesian":
+        return _BayesianOptimization(max_trials=max_trials, num_initial_points=max(3, max_trials // 3), **common)
+    # Hyperband brackets are set by max_epochs (factor 3); it repeats them (no
+    # iteration limit) until max_trials trials, the budget of every kind.
+    tuner = _Hyperband(max_epochs=max_epochs, factor=3, hyperband_iterations=None, **common)
+    getattr(tuner.oracle, "_oracle", tuner.oracle).max_trials = max_trials
+    return tuner
+
+
+def search(
+    name: str,
+    *,
+    kind: str = "hyperband",
+    latent_budget: int | None = GIVEN_LATENT_SIZE,
+    profile: str | Profile | None = None,
+    data=None,
+    cache_dir: str | os.PathLike | None = None,
+    max_trials: int | None = None,
+    max_epochs: int | None = None,
+    overwrite: bool = False,
+    seed: int = 0,
+    loss: str = "mse",
+    batch_size: int = 64,
+    patience: int | None = 3,
+    strategy=None,
+    verbose: int = 0,
+) -> SearchResult:
+    """Search architectures within a latent budget; resume or reload a stored search.
+
+    Trials train on the profile's training split and are scored on its
+    validation split (``val_mse``); the test split is left for
+    :func:`cae_lib.runs.run` on :attr:`SearchResult.best`. Under
+    ``KERASTUNER_*`` variables this process takes its part in a distributed
+    search (module docstring).
+
+    Args:
+        name: names the search folder and the best run (``f"{name}_best"``);
+            letters, digits, ``-``, ``_`` and ``.``.
+        kind: ``"hyperband"`` (default), ``"random"`` or ``"bayesian"``.
+        latent_budget: largest latent size allowed (default 1024, the given
+            network's); ``None`` for no limit.
+        profile: a profile or its name (default ``CAE_PROFILE``): the data
+            subset and the budget, ``tuner_max_trials`` trials of at most
+            ``tuner_max_epochs`` epochs (smoke: 2 trials of 1 epoch; full: 30
+            of at most 12, one full Hyperband iteration).
+        data: a :class:`cae_lib.data.CifarData` (default:
+            :func:`cae_lib.runs.load_data`).
+        cache_dir: cache folder (default :func:`cae_lib.runs.cache_root`).
+        max_trials: trial budget (default: the profile's). Not part of the
+            key: a larger value on a stored search adds trials.
+        max_epochs: most epochs per trial (default: the profile's).
+        overwrite: delete the stored search and start again (ignored, with a
+            warning, on a distributed worker). ``False``: resume.
+        seed: seeds the sampler, weight initialisation and shuffling.
+        loss: training loss (the objective stays ``val_mse``).
+        batch_size: images per step, in trials and in the best run.
+        patience: early stopping on ``val_mse`` inside a trial (``None``: off).
+        strategy: a ``tf.distribute`` strategy each trial builds and trains
+            under (keras-tuner's ``distribution_strategy``).
+        verbose: Keras/keras-tuner verbosity (0: quiet).
+
+    Returns:
+        A :class:`SearchResult`.
+
+    Raises:
+        ValueError: an unknown kind or loss, a bad name or budget, a profile
+            that leaves no training or validation images, or incomplete
+            ``KERASTUNER_*`` variables.
+
+    Example:
+        >>> result = search("latent", kind="random", profile="smoke", cache_dir="/tmp/c")  # doctest: +SKIP
+        >>> [(t["latent_size"], t["val_mse"]) for t in result.best_per_latent()]  # doctest: +SKIP
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
+        raise ValueError(f"name must be a non-empty string of letters, digits, '-', '_' or '.', got {name!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if patience is not None:
+        patience = _check_positive_int(patience, "patience")
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    max_trials = _check_positive_int(prof.tuner_max_trials if max_trials is None else max_trials, "max_trials")
+    max_epochs = _check_positive_int(prof.tuner_max_epochs if max_epochs is None else max_epochs, "max_epochs")
+    role = distributed_role()
+    hypermodel = CAEHyperModel(loss=loss, latent_budget=latent_budget, batch_size=batch_size, seed=int(seed))
+
+    arrays = runs.task_data("reconstruct", prof, data=data)
+    for part in ("x_train", "x_val"):
+        if len(getattr(arrays, part)) == 0:
+            raise ValueError(f"profile {prof.name!r} leaves no images in {part}; use a larger subset")
+
+    settings = {
+        "name": name,
+        "kind": kind,
+        "latent_budget": latent_budget,
+        "loss": loss,
+        "optimizer": hypermodel.optimizer,
+        "batch_size": hypermodel.batch_size,
+        "seed": int(seed),
+        "max_epochs": max_epochs,
+        "patience": patience,
+        "profile": {
+            "name": prof.name,
+            "train_per_class": prof.train_per_class,
+            "val_per_class": prof.val_per_class,
+        },
+        "space": {
+            "spec": hypermodel.spec.to_dict(),
+            "filters": [list(c) for c in hypermodel.filter_choices],
+            "latent_channels": {p: list(c) for p, c in hypermodel.latent_channel_choices.items()},
+            "convs_per_stage": list(CONVS_PER_STAGE),
+            "kernel_size": list(KERNEL_SIZES),
+            "learning_rate": list(LEARNING_RATE_RANGE),
+        },
+        "objective": OBJECTIVE,
+    }
+    blob = {"settings": settings, "data": arrays.fingerprint, "stamp": [runs.CACHE_STAMP, SEARCH_STAMP]}
+    key = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
+    path = search_dir(name, key, cache_dir)
+
+    if role == "worker" and overwrite:
+        warnings.warn(
+            "overwrite=True is ignored on a distributed worker (it would delete the chief's search); "
+            "start the chief with overwrite instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        overwrite = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tuner_id = os.environ.get(_ENV_ID, "tuner0")
+    if not overwrite and role != "worker" and (path / "oracle.json").is_file():
+        # keras-tuner reloads only if it finds this tuner id's state file; after a
+        # distributed search (other ids) make sure the oracle is reloaded, not reset.
+        marker = path / f"{tuner_id}.json"
+        if not marker.exists():
+            marker.write_text("{}")
+
+    tuner = _make_tuner(
+        kind, hypermodel, path=path, overwrite=overwrite, seed=int(seed),
+        max_trials=max_trials, max_epochs=max_epochs, strategy=strategy,
+    )
+    tuner.__dict__.setdefault("trials_run_here", [])
+    if role != "worker":
+        _write_json(
+            path / "search.json",
+            {"settings": settings, "key": key, "data_fingerprint": arrays.fingerprint,
+             "data_source": arrays.source, "stamp": blob["stamp"], "keras_tuner_version": kt.__version__},
+        )
+
+    callbacks = []
+    if patience is not None:
+        import keras
+
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="min", patience=patience))
+    tuner.search(
+        arrays.x_train,
+        arrays.y_train,
+        validation_data=(arrays.x_val, arrays.y_val),
+        epochs=max_epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+
+    rows = sorted((_trial_row(t, hypermodel) for t in _recorded_trials(tuner, path, role)), key=_sort_key)
+    completed = [r for r in rows if r["status"] == "COMPLETED" and r["val_mse"] is not None and math.isfinite(r["val_mse"])]
+    best_trial = min(completed, key=lambda r: (r["val_mse"], _sort_key(r))) if completed else None
+    best = None
+    if best_trial is not None:
+        best = runs.RunConfig(
+            name=f"{name}_best",
+            model=CAESpec.from_dict(best_trial["spec"]),
+            task="reconstruct",
+            loss=loss,
+            optimizer=hypermodel.optimizer,
+            learning_rate=best_trial["learning_rate"],
+            batch_size=hypermodel.batch_size,
+            epochs=experiments.EPOCHS,
+            early_stopping_patience=experiments.PATIENCE,
+            seed=int(seed),
+            profile=prof.name,
+        )
+    result = SearchResult(
+        name=name,
+        kind=kind,
+        role=role,
+        path=path,
+        key=key,
+        latent_budget=latent_budget,
+        objective=OBJECTIVE,
+        trials=rows,
+        best_trial=best_trial,
+        best=best,
+        trials_run_here=list(tuner.__dict__.get("trials_run_here", [])),
+        tuner=tuner,
+    )
+    if role != "worker":
+        _write_json(
+            path / "results.json",
+            {"trials": rows, "best_trial": best_trial, "best_config": None if best is None else best.to_dict()},
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cae_lib.tuning NAME [options]``: run (or resume, or reload) a search.
+
+    Prints one line per trial and the best configuration as JSON; returns the
+    exit status.
+    """
+    parser = argparse.ArgumentParser(prog="python -m cae_lib.tuning", description=main.__doc__.split("\n")[0])
+    parser.add_argument("name", help="search name (names its cache folder)")
+    parser.add_argument("--kind", choices=KINDS, default="hyperband")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--budget", type=int, default=GIVEN_LATENT_SIZE, help="largest latent size (default 1024)")
+    budget.add_argument("--no-budget", action="store_true", help="no latent-size limit")
+    parser.add_argument("--profile", choices=["full", "smoke"], help="default: CAE_PROFILE, else full")
+    parser.add_argument("--source", help="a CIFAR-10 copy (default: CAE_DATA, else Keras' download)")
+    parser.add_argument("--cache", help="cache folder (default: CAE_CACHE, else ~/.cache/cae_lib/runs)")
+    parser.add_argument("--max-trials", type=int, help="trial budget (default: the profile's)")
+    parser.add_argument("--max-epochs", type=int, help="most epochs per trial (default: the profile's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="start the search again")
+    parser.add_argument("--verbose", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        result = search(
+            args.name,
+            kind=args.kind,
+            latent_budget=None if args.no_budget else args.budget,
+            profile=args.profile,
+            data=runs.load_data(args.source),
+            cache_dir=args.cache,
+            max_trials=args.max_trials,
+            max_epochs=args.max_epochs,
+            overwrite=args.overwrite,
+            seed=args.seed,
+            verbose=args.verbose,
+        )
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"search: {result.name} ({result.kind}, {result.role}), folder {result.path}")
+    for t in result.trials:
+        score = "-" if t["val_mse"] is None else f"{t['val_mse']:.5f}"
+        print(f"  trial {t['trial_id']:>4} {t['status']:9s} latent {t['latent_size']:5d} "
+              f"params {t['params']:7d} val_mse {score}")
+    if result.best is not None:
+        print("best configuration:")
+        print(json.dumps(result.best.to_dict(), indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Tests for cae_lib.plots: structure of the returned figures and input validation."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import io  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from cae_lib import plots as P  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_open_figures():
+    """Every plotting function must leave pyplot with no open figures."""
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == []
+    plt.close("all")
+
+
+def _images(n=20, size=8, seed=0, channels=3):
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size, channels), dtype=np.uint8)
+
+
+H1 = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "mse": [0.1, 0.05, 0.03], "val_mse": [0.12, 0.09, 0.08]}
+H2 = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}
+
+
+# --------------------------------------------------------------------------- fixed_sample
+
+
+def test_fixed_sample_is_seeded_sorted_distinct():
+    a = P.fixed_sample(8, 6000, seed=0)
+    assert a.dtype == np.int64 and a.shape == (8,)
+    np.testing.assert_array_equal(a, P.fixed_sample(8, 6000, seed=0))
+    assert np.all(np.diff(a) > 0) and a.min() >= 0 and a.max() < 6000
+    assert not np.array_equal(a, P.fixed_sample(8, 6000, seed=1))
+    # the legacy RandomState stream: first 3 of permutation(10) with seed 0 are 2, 8, 4
+    np.testing.assert_array_equal(P.fixed_sample(3, 10), [2, 4, 8])
+    np.testing.assert_array_equal(P.fixed_sample(10, 10), np.arange(10))
+
+
+@pytest.mark.parametrize("n, total", [(0, 10), (11, 10), (3, 0), (2.5, 10)])
+def test_fixed_sample_bad_input(n, total):
+    with pytest.raises(ValueError):
+        P.fixed_sample(n, total)
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def test_loss_curves_single_history():
+    fig = P.loss_curves(H1)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [ln.get_label() for ln in ax.lines] == ["train", "validation"]
+    assert [ln.get_linestyle() for ln in ax.lines] == ["-", "--"]
+    assert ax.lines[0].get_color() == ax.lines[1].get_color()
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])  # epochs count from 1
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), H1["val_loss"])
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+    assert ax.get_yscale() == "linear"
+
+
+def test_loss_curves_several_runs_title_logy():
+    fig = P.loss_curves({"given": H1, "wide": H2}, title="Loss", logy=True)
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.lines]
+    assert labels == ["given (train)", "given (validation)", "wide (train)", "wide (validation)"]
+    colours = [ln.get_color() for ln in ax.lines]
+    assert colours[0] == colours[1] != colours[2] == colours[3]
+    assert ax.get_title() == "Loss" and ax.get_yscale() == "log"
+    assert len(ax.get_legend().get_texts()) == 4
+
+
+def test_loss_curves_accepts_keras_history_and_missing_validation():
+    class FakeHistory:  # duck-typed like keras.callbacks.History
+        history = {"loss": [0.3, 0.2]}
+
+    fig = P.loss_curves({"a": FakeHistory(), "b": H2})
+    assert [ln.get_label() for ln in fig.axes[0].lines] == ["a (train)", "b (train)", "b (validation)"]
+    assert len(P.loss_curves(FakeHistory()).axes[0].lines) == 1
+
+
+def test_metric_curves():
+    fig = P.metric_curves({"given": H1}, "mse")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "mse"
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), H1["mse"])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), H1["val_mse"])
+
+
+@pytest.mark.parametrize(
+    "histories, kwargs, match",
+    [
+        ({}, {}, "non-empty"),
+        ([], {}, "non-empty"),
+        ({"a": H1, "loss": [1.0]}, {}, "mixes"),
+        ({"a": H2}, {"keys": ("accuracy",)}, "none of the keys"),
+        ({"loss": []}, {}, "non-empty list"),
+        ({"loss": [1.0, 0.0]}, {"logy": True}, "positive"),
+        (H1, {"keys": ()}, "at least one"),
+    ],
+)
+def test_loss_curves_bad_input(histories, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        P.loss_curves(histories, **kwargs)
+
+
+def test_metric_curves_bad_metric():
+    with pytest.raises(ValueError, match="metric"):
+        P.metric_curves(H1, "")
+
+
+# --------------------------------------------------------------------------- image grids
+
+
+def _n_images(fig):
+    return sum(len(ax.images) for ax in fig.axes)
+
+
+def test_sample_grid_rows_are_classes():
+    x = _images(30)
+    y = np.repeat(np.arange(3), 10)
+    y[-7:] = 1  # class 2 keeps only 3 images
+    fig = P.sample_grid(x, y, ["cat", "dog", "frog"], n_per_class=4)
+    assert len(fig.axes) == 12
+    assert _n_images(fig) == 4 + 4 + 3
+    ylabels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert ylabels == ["cat", "dog", "frog"]
+    # the cat row shows images of class 0, in the seeded order
+    members = np.flatnonzero(y == 0)[P.fixed_sample(4, 10)]
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), x[members[0]])
+
+
+def test_sample_grid_grey_and_float():
+    x = np.random.default_rng(1).random((6, 8, 8))
+    fig = P.sample_grid(x, np.array([0, 0, 0, 1, 1, 1]), ["a", "b"], n_per_class=2)
+    assert _n_images(fig) == 4
+    assert fig.axes[0].images[0].get_cmap().name == "gray"
+
+
+@pytest.mark.parametrize(
+    "labels, names, n, match",
+    [
+        (np.zeros(5, int), ["a"], 2, "one per image"),
+        (np.zeros(6), ["a"], 2, "integers"),
+        (np.array([0, 1, 2, 0, 1, 5]), ["a", "b", "c"], 2, "lie in"),
+        (np.zeros(6, int), [], 2, "empty"),
+        (np.zeros(6, int), ["a"], 0, "n_per_class"),
+    ],
+)
+def test_sample_grid_bad_input(labels, names, n, match):
+    with pytest.raises(ValueError, match=match):
+        P.sample_grid(_images(6), labels, names, n_per_class=n)
+
+
+def test_reconstruction_grid_same_images_for_every_model():
+    x = np.random.default_rng(2).random((50, 8, 8, 3))
+    outs = {"given": 1 - x, "wide": x * 0.5}
+    fig = P.reconstruction_grid(x, outs, n=5)
+    assert len(fig.axes) == 15 and _n_images(fig) == 15
+    assert [fig.axes[r * 5].get_ylabel() for r in range(3)] == ["input", "given", "wide"]
+    idx = P.fixed_sample(5, 50)
+    assert [fig.axes[c].get_title() for c in range(5)] == [f"#{i}" for i in idx]
+    for c, i in enumerate(idx):
+        np.testing.assert_allclose(fig.axes[c].images[0].get_array(), x[i])
+        np.testing.assert_allclose(fig.axes[5 + c].images[0].get_array(), 1 - x[i])
+        np.testing.assert_allclose(fig.axes[10 + c].images[0].get_array(), 0.5 * x[i])
+
+
+def test_reconstruction_grid_explicit_indices_and_clipping():
+    x = np.random.default_rng(3).random((10, 8, 8, 3))
+    fig = P.reconstruction_grid(x, {"linear": x + 0.5}, indices=[7, 1], show_indices=False)
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == ""
+    assert fig.axes[2].images[0].get_array().max() <= 1.0
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), x[1])
+
+
+@pytest.mark.parametrize(
+    "outputs, kwargs, match",
+    [
+        ({}, {}, "non-empty"),
+        ({"m": np.zeros((10, 8, 8, 1))}, {}, "must match"),
+        ({"m": np.zeros((9, 8, 8, 3))}, {}, "must match"),
+        ({"m": np.zeros((10, 8, 8, 3))}, {"indices": [10]}, "indices"),
+        ({"m": np.zeros((10, 8, 8, 3))}, {"indices": [0.5]}, "indices"),
+        ({"m": np.zeros((10, 8, 8, 2))}, {}, "shape"),
+    ],
+)
+def test_reconstruction_grid_bad_input(outputs, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        P.reconstruction_grid(np.zeros((10, 8, 8, 3)), outputs, **kwargs)
+
+
+def test_colorization_grid():
+    rng = np.random.default_rng(4)
+    rgb = rng.random((12, 8, 8, 3))
+    gray = rgb.mean(axis=-1, keepdims=True)
+    fig = P.colorization_grid(gray, rgb[::-1], rgb, n=4)
+    assert len(fig.axes) == 12 and _n_images(fig) == 12
+    assert [fig.axes[r * 4].get_ylabel() for r in range(3)] == ["grayscale", "colorized", "original"]
+    assert fig.axes[0].images[0].get_cmap().name == "gray"
+    idx = P.fixed_sample(4, 12)
+    np.testing.assert_allclose(fig.axes[8].images[0].get_array(), rgb[idx[0]])
+    np.testing.assert_allclose(fig.axes[4].images[0].get_array(), rgb[::-1][idx[0]])
+    # (N, H, W) grey input is accepted too
+    assert len(P.colorization_grid(gray[..., 0], rgb, rgb, n=2).axes) == 6
+
+
+def test_colorization_grid_bad_input():
+    rgb = np.zeros((4, 8, 8, 3))
+    with pytest.raises(ValueError, match="one channel"):
+        P.colorization_grid(rgb, rgb, rgb)
+    with pytest.raises(ValueError, match="colorized"):
+        P.colorization_grid(rgb[..., :1], rgb[:3], rgb)
+
+
+# --------------------------------------------------------------------------- a*b* plane
+
+
+def test_ab_plane_figure():
+    color = pytest.importorskip("cae_lib.color")
+    fig = P.ab_plane_figure(L=50, size=32, extent=100, out_of_gamut_grey=0.85)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "a*" and ax.get_ylabel() == "b*"
+    assert len(ax.images) == 1
+    img = ax.images[0]
+    assert tuple(img.get_extent()) == (-100, 100, -100, 100)
+    rgb = np.asarray(img.get_array())
+    _, mask = color.ab_plane(L=50, size=32, extent=100)
+    assert mask.any() and (~mask).any()
+    np.testing.assert_allclose(rgb[~mask], 0.85)  # out of gamut: neutral grey
+    # top row is b* = +100: the top-right corner (a* = b* = +100) is outside sRGB at L* = 50
+    np.testing.assert_allclose(rgb[0, -1], 0.85)
+    assert np.ptp(rgb[16, 16]) < 0.1  # a*, b* near 0: nearly neutral
+    with pytest.raises(ValueError):
+        P.ab_plane_figure(L=150)
+
+
+# --------------------------------------------------------------------------- figures are usable after return
+
+
+def test_returned_figure_can_be_saved():
+    fig = P.loss_curves(H1)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    assert buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- markdown table
+
+
+def test_markdown_table():
+    rows = [
+        {"model": "given", "mse": 0.0031234, "psnr_mean_db": 25.5, "epochs": 20},
+        {"model": "wide|deep", "mse": 0.0021, "epochs": 30, "psnr_mean_db": None},
+    ]
+    text = P.markdown_table(rows, floatfmt={"mse": ".5f", "psnr_mean_db": ".2f"}, headers={"psnr_mean_db": "PSNR mean (dB)"})
+    assert text.splitlines() == [
+        "| model | mse | PSNR mean (dB) | epochs |",
+        "|:--|--:|--:|--:|",
+        "| given | 0.00312 | 25.50 | 20 |",
+        r"| wide\|deep | 0.00210 |  | 30 |",
+    ]
+    assert P.markdown_table(rows, columns=["epochs"]).splitlines()[2] == "| 20 |"
+
+
+@pytest.mark.parametrize("rows, columns", [([], None), ([1, 2], None), ([{"a": 1}], [])])
+def test_markdown_table_bad_input(rows, columns):
+    with pytest.raises(ValueError):
+        P.markdown_table(rows, columns=columns)
