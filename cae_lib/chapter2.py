@@ -7,7 +7,9 @@ model and of its latent representation, test error, training cost);
 :func:`cae_lib.plots.markdown_table`. :func:`latent_figure` plots a quantity
 (test PSNR, validation loss, ...) against latent size, one marker per model,
 with the input size marked, so models are compared at equal compression and
-not only by raw error.
+not only by raw error. :func:`search_space_rows` and :func:`trial_rows` turn a
+keras-tuner search space and the trials of :func:`cae_lib.tuning.search` into
+table rows.
 
 Importing this module does not import TensorFlow or Keras.
 
@@ -35,7 +37,20 @@ import numpy as np
 
 from cae_lib.models import CAESpec, summary_dict
 
-__all__ = ["COLUMNS", "HEADERS", "FLOATFMT", "METRIC_KEYS", "comparison_row", "comparison_rows", "latent_figure"]
+__all__ = [
+    "COLUMNS",
+    "HEADERS",
+    "FLOATFMT",
+    "METRIC_KEYS",
+    "TRIAL_COLUMNS",
+    "TRIAL_HEADERS",
+    "TRIAL_FLOATFMT",
+    "comparison_row",
+    "comparison_rows",
+    "latent_figure",
+    "search_space_rows",
+    "trial_rows",
+]
 
 #: Test metrics every row needs (keys of :func:`cae_lib.metrics.reconstruction_metrics`).
 METRIC_KEYS = ("mse", "psnr_global_db", "psnr_mean_db", "ssim")
@@ -291,3 +306,169 @@ def latent_figure(
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# --------------------------------------------------------------------------- keras-tuner tables
+
+#: Columns of the trials table (:func:`trial_rows`), in order.
+TRIAL_COLUMNS = (
+    "trial",
+    "status",
+    "filters",
+    "convs_per_stage",
+    "kernel_size",
+    "pooling",
+    "latent_shape",
+    "latent_size",
+    "params",
+    "learning_rate",
+    "epoch_budget",
+    "epochs_run",
+    "val_mse",
+)
+
+#: Header text of each trials-table column.
+TRIAL_HEADERS = {
+    "trial": "trial",
+    "status": "status",
+    "filters": "filters",
+    "convs_per_stage": "convs / stage",
+    "kernel_size": "kernel",
+    "pooling": "pooling",
+    "latent_shape": "latent shape",
+    "latent_size": "latent values",
+    "params": "parameters",
+    "learning_rate": "learning rate",
+    "epoch_budget": "epoch budget",
+    "epochs_run": "epochs trained",
+    "val_mse": "validation MSE",
+}
+
+#: Number formats of the float columns of the trials table.
+TRIAL_FLOATFMT = {"learning_rate": ".2e", "val_mse": ".5f"}
+
+
+def _choices_text(config: Mapping) -> str:
+    if "values" in config:
+        return ", ".join(str(v) for v in config["values"])
+    if "min_value" in config and "max_value" in config:
+        text = f"{config['min_value']:g} to {config['max_value']:g}"
+        sampling = config.get("sampling") or "linear"
+        step = config.get("step")
+        extra = [sampling] if sampling != "linear" else []
+        if step not in (None, 1):
+            extra.append(f"step {step:g}")
+        return text + (f" ({', '.join(extra)})" if extra else "")
+    if "value" in config:
+        return str(config["value"])
+    return "True, False"  # keras-tuner's Boolean has no other field
+
+
+def search_space_rows(hp) -> list[dict]:
+    """One row per hyperparameter of a keras-tuner search space.
+
+    Args:
+        hp: a ``keras_tuner.HyperParameters`` in which the space has been
+            declared (e.g. after ``CAEHyperModel().spec_for(hp)``).
+
+    Returns:
+        ``[{"hyperparameter", "choices", "default", "condition"}]`` in
+        declaration order: ``choices`` lists a Choice's values or gives a
+        range as ``"low to high (sampling)"``; ``condition`` says when the
+        hyperparameter is active (``"pooling in max, avg"``) or is empty.
+
+    Raises:
+        ValueError: ``hp`` has no ``space`` or the space is empty.
+
+    Example:
+        >>> import keras_tuner as kt  # doctest: +SKIP
+        >>> hp = kt.HyperParameters(); _ = hp.Choice("k", [3, 5], default=3)  # doctest: +SKIP
+        >>> search_space_rows(hp)  # doctest: +SKIP
+        [{'hyperparameter': 'k', 'choices': '3, 5', 'default': 3, 'condition': ''}]
+    """
+    space = getattr(hp, "space", None)
+    if not space:
+        raise ValueError(
+            "hp must be a keras_tuner.HyperParameters with a declared space; "
+            "call hypermodel.build(hp) or CAEHyperModel.spec_for(hp) first"
+        )
+    rows = []
+    for param in space:
+        config = param.get_config()
+        conditions = []
+        for cond in config.get("conditions", []):
+            c = cond.get("config", cond)
+            conditions.append(f"{c['name']} in {', '.join(str(v) for v in c['values'])}")
+        rows.append(
+            {
+                "hyperparameter": config["name"],
+                "choices": _choices_text(config),
+                "default": config.get("default", config.get("value")),
+                "condition": "; ".join(conditions),
+            }
+        )
+    return rows
+
+
+def trial_rows(trials: Sequence[Mapping]) -> list[dict]:
+    """Rows of the trials table, best first.
+
+    Args:
+        trials: :attr:`cae_lib.tuning.SearchResult.trials` (dicts with
+            ``trial_id``, ``status``, ``spec``, ``latent_shape``,
+            ``latent_size``, ``params``, ``learning_rate``, ``epochs_run``,
+            ``val_mse`` and ``hyperparameters``).
+
+    Returns:
+        One dict per trial with the keys of :data:`TRIAL_COLUMNS`, sorted by
+        ``val_mse`` (lowest first); trials without a finite ``val_mse`` (failed,
+        running) come last, in their original order. ``epoch_budget`` is
+        Hyperband's ``tuner/epochs`` (the epoch a trial trains up to; ``None``
+        for other searches).
+
+    Raises:
+        ValueError: a trial lacks one of the keys above.
+
+    Example:
+        >>> spec = {"filters": [8, 12, 16], "convs_per_stage": 1, "kernel_size": 3, "pooling": "max"}
+        >>> t = dict(trial_id="0", status="COMPLETED", spec=spec, latent_shape=[8, 8, 16], latent_size=1024,
+        ...          params=4911, learning_rate=1e-3, epochs_run=2, val_mse=0.01, hyperparameters={})
+        >>> row = trial_rows([t])[0]
+        >>> row["filters"], row["latent_shape"], row["epoch_budget"]
+        ('8, 12, 16', '8×8×16', None)
+    """
+    needed = ("trial_id", "status", "spec", "latent_shape", "latent_size", "params", "learning_rate",
+              "epochs_run", "val_mse")
+    rows = []
+    for i, t in enumerate(trials):
+        if not isinstance(t, Mapping):
+            raise ValueError(f"trials[{i}] must be a dict (a row of SearchResult.trials), got {type(t).__name__}")
+        missing = [k for k in needed if k not in t]
+        if missing:
+            raise ValueError(f"trials[{i}] has no {missing}; pass SearchResult.trials from cae_lib.tuning.search")
+        spec = t["spec"]
+        score = t["val_mse"]
+        finite = isinstance(score, numbers.Real) and not isinstance(score, bool) and math.isfinite(score)
+        rows.append(
+            (
+                (0, float(score)) if finite else (1, 0.0),
+                i,
+                {
+                    "trial": str(t["trial_id"]),
+                    "status": str(t["status"]),
+                    "filters": ", ".join(str(f) for f in spec["filters"]),
+                    "convs_per_stage": spec["convs_per_stage"],
+                    "kernel_size": spec["kernel_size"],
+                    "pooling": spec["pooling"],
+                    "latent_shape": _shape_text(t["latent_shape"]),
+                    "latent_size": t["latent_size"],
+                    "params": t["params"],
+                    "learning_rate": t["learning_rate"],
+                    "epoch_budget": (t.get("hyperparameters") or {}).get("tuner/epochs"),
+                    "epochs_run": t["epochs_run"],
+                    "val_mse": float(score) if finite else None,
+                },
+            )
+        )
+    rows.sort(key=lambda item: (item[0], item[1]))
+    return [row for _, _, row in rows]

@@ -38,6 +38,9 @@ __all__ = [
     "lab_split_figure",
 ]
 
+# Pixels per chunk in ab_summary (about 16 MB of float64 temporaries).
+_CHUNK_PIXELS = 1 << 20
+
 #: Baseline key -> description (table label).
 BASELINES = {
     "grey": "grey input (a* = b* = 0)",
@@ -128,19 +131,28 @@ def ab_summary(ab_target) -> dict[str, float]:
         (0.0, 0.0, 0.0)
     """
     x = _check_ab(ab_target, "ab_target")
-    a = x[..., 0].astype(np.float64) * color.AB_SCALE
-    b = x[..., 1].astype(np.float64) * color.AB_SCALE
-    max_abs = float(np.abs(x).max())
+    flat = x.reshape(-1, 2)
+    lo = np.full(2, np.inf)
+    hi = np.full(2, -np.inf)
+    total = np.zeros(2)
+    chroma_total = 0.0
+    for start in range(0, len(flat), _CHUNK_PIXELS):  # float64 temporaries stay small
+        part = flat[start : start + _CHUNK_PIXELS].astype(np.float64) * color.AB_SCALE
+        lo = np.minimum(lo, part.min(axis=0))
+        hi = np.maximum(hi, part.max(axis=0))
+        total += part.sum(axis=0)
+        chroma_total += float(np.hypot(part[:, 0], part[:, 1]).sum())
+    max_abs = float(np.abs(np.concatenate([lo, hi])).max()) / color.AB_SCALE
     with np.errstate(divide="ignore"):
         pre = float(np.arctanh(min(max_abs, 1.0)))
     return {
-        "a_min": float(a.min()),
-        "a_max": float(a.max()),
-        "b_min": float(b.min()),
-        "b_max": float(b.max()),
-        "a_mean": float(a.mean()),
-        "b_mean": float(b.mean()),
-        "chroma_mean": float(np.hypot(a, b).mean()),
+        "a_min": float(lo[0]),
+        "a_max": float(hi[0]),
+        "b_min": float(lo[1]),
+        "b_max": float(hi[1]),
+        "a_mean": float(total[0] / len(flat)),
+        "b_mean": float(total[1] / len(flat)),
+        "chroma_mean": chroma_total / len(flat),
         "max_abs_scaled": max_abs,
         "tanh_preactivation": pre,
     }
@@ -202,10 +214,10 @@ def evaluate_colorization(task_data, ab_pred) -> dict[str, float]:
     Rebuilds the reference RGB from the true L, a*, b* and the prediction's RGB
     from the true L and ``ab_pred`` (:func:`cae_lib.color.rebuild_rgb`), and
     calls :func:`cae_lib.metrics.colorization_metrics` with a*, b* in CIE units
-    (``ab * AB_SCALE``, the prediction clipped to [-1, 1] first). These are the
-    same steps as the colorization branch of ``cae_lib.runs._test_metrics``, so
-    the result has the same keys and values as a run's ``test_metrics`` without
-    the ``keras_*`` entries.
+    (``ab * AB_SCALE``, the prediction clipped to [-1, 1] first). It calls
+    :func:`cae_lib.runs.prediction_metrics`, as every run does, so the result
+    has the same keys and values as a run's ``test_metrics`` without the
+    ``keras_*`` entries.
 
     Args:
         task_data: :func:`cae_lib.runs.task_data` for ``"colorize"``.
@@ -232,19 +244,16 @@ def evaluate_colorization(task_data, ab_pred) -> dict[str, float]:
             f"ab_pred must have the shape of task_data.y_test {np.shape(task_data.y_test)} "
             f"(one a*, b* prediction per test pixel); got {pred.shape}"
         )
-    rgb_true = color.rebuild_rgb(task_data.x_test, task_data.y_test)
-    rgb_pred = color.rebuild_rgb(task_data.x_test, pred)
-    ab_true = task_data.y_test * color.AB_SCALE
-    ab_cie = np.clip(pred, -1.0, 1.0) * color.AB_SCALE
-    out = metrics.colorization_metrics(rgb_true, rgb_pred, ab_true, ab_cie)
-    return {k: float(v) for k, v in out.items()}
+    from cae_lib.runs import prediction_metrics
+
+    return prediction_metrics(task_data, pred)
 
 
-def _axis_colormap(channel: int, lightness: float, extent: float, steps: int = 256):
-    """A colormap whose colours are Lab (lightness, t, 0) or (lightness, 0, t), t in [-extent, extent]."""
+def _axis_colormap(channel: int, lightness: float, chroma: float, steps: int = 256):
+    """A colormap whose colours are Lab (lightness, t, 0) or (lightness, 0, t), t in [-chroma, chroma]."""
     from matplotlib.colors import ListedColormap
 
-    t = np.linspace(-extent, extent, steps)
+    t = np.linspace(-chroma, chroma, steps)
     lab = np.zeros((1, steps, 3))
     lab[..., 0] = lightness
     lab[0, :, channel] = t
@@ -255,16 +264,20 @@ def lab_split_figure(
     rgb,
     extent: float | None = None,
     chroma_lightness: float = 65.0,
+    scale_chroma: float = 60.0,
     cell_inches: float = 1.9,
     fontsize: int = 9,
 ):
     """An image and its three CIELAB channels side by side: RGB, L*, a*, b*.
 
     L* is drawn in grey from 0 (black) to 100 (white). a* and b* are drawn with
-    colour scales made of the Lab colours they stand for: a* from green
+    colour scales made of the Lab hues they stand for: a* from green
     (negative) through grey to magenta-red (positive) and b* from blue through
-    grey to yellow, both at lightness ``chroma_lightness`` with the other
-    chroma channel at 0. Each panel has a colour bar in CIE units.
+    grey to yellow, at lightness ``chroma_lightness`` with the other chroma
+    channel at 0. The scale's two ends are the colours at ``-scale_chroma`` and
+    ``+scale_chroma`` whatever ``extent`` is, so the hue stays readable for the
+    weak chroma of typical photographs; the colour bars give the true values
+    in CIE units.
 
     Args:
         rgb: one image ``(H, W, 3)`` or several ``(N, H, W, 3)`` (one row each),
@@ -272,6 +285,7 @@ def lab_split_figure(
         extent: a*, b* colour scales span ``[-extent, extent]``; ``None``: the
             largest ``|a*|`` or ``|b*|`` in the images (at least 1).
         chroma_lightness: L* of the a* and b* colour scales, in [0, 100].
+        scale_chroma: |a*| or |b*| of the colours at the ends of the scales (> 0).
         cell_inches: width of one panel.
         fontsize: title font size.
 
@@ -281,7 +295,7 @@ def lab_split_figure(
 
     Raises:
         ValueError: as :func:`cae_lib.color.rgb_to_lab`, or a bad ``extent`` or
-            ``chroma_lightness``.
+            ``chroma_lightness`` or ``scale_chroma``.
 
     Example:
         >>> import numpy as np
@@ -302,12 +316,14 @@ def lab_split_figure(
         extent = max(1.0, float(np.ceil(np.abs(lab[..., 1:]).max())))
     elif not (np.isfinite(extent) and extent > 0):
         raise ValueError(f"extent must be a positive number of CIE units; got {extent!r}")
+    if not (np.isfinite(scale_chroma) and scale_chroma > 0):
+        raise ValueError(f"scale_chroma must be a positive number of CIE units; got {scale_chroma!r}")
     n = lab.shape[0]
     fig, axes = plt.subplots(n, 4, figsize=(4 * cell_inches * 1.15, cell_inches * n), squeeze=False)
     panels = (
         ("L*", 0, "gray", 0.0, 100.0),
-        ("a*", 1, _axis_colormap(1, chroma_lightness, extent), -extent, extent),
-        ("b*", 2, _axis_colormap(2, chroma_lightness, extent), -extent, extent),
+        ("a*", 1, _axis_colormap(1, chroma_lightness, scale_chroma), -extent, extent),
+        ("b*", 2, _axis_colormap(2, chroma_lightness, scale_chroma), -extent, extent),
     )
     for r in range(n):
         axes[r, 0].imshow(shown[r], interpolation="nearest")

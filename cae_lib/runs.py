@@ -247,6 +247,11 @@ class RunResult:
         """Number of epochs in the stored history."""
         return len(self.history.get("loss", []))
 
+    @property
+    def best_epoch(self) -> int:
+        """1-based epoch with the lowest validation loss (whose weights early stopping restores)."""
+        return int(np.argmin(self.history["val_loss"])) + 1
+
 
 # --------------------------------------------------------------------------- data
 
@@ -490,21 +495,46 @@ def _make_optimizer(config: RunConfig, keras):
     return classes[config.optimizer](learning_rate=config.learning_rate)
 
 
-def _test_metrics(model, data: TaskData, batch_size: int) -> dict[str, float]:
+def prediction_metrics(data: TaskData, pred: np.ndarray) -> dict[str, float]:
+    """Test-set metrics of a prediction for ``data.x_test``, as every run reports them.
+
+    For ``reconstruct``: :func:`cae_lib.metrics.reconstruction_metrics` of the
+    RGB prediction. For ``colorize``: the prediction (network scale, a,b/128)
+    is clipped to [-1, 1], RGB images are rebuilt from the true L with the
+    true and the predicted a,b (:func:`cae_lib.color.rebuild_rgb`), and
+    :func:`cae_lib.metrics.colorization_metrics` compares them, with a,b in
+    CIE units. Baselines evaluated through this function are comparable with
+    the models' ``test_metrics``.
+
+    Args:
+        data: the task's arrays (:func:`task_data`).
+        pred: a prediction shaped like ``data.y_test``.
+
+    Raises:
+        ValueError: if ``pred`` is not shaped like ``data.y_test``.
+    """
     from cae_lib import color, metrics
 
-    pred = model.predict(data.x_test, batch_size=max(batch_size, 256), verbose=0)
-    scores = model.evaluate(data.x_test, data.y_test, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
-    out = {f"keras_{k}": float(v) for k, v in scores.items()}
+    pred = np.asarray(pred)
+    if pred.shape != data.y_test.shape:
+        raise ValueError(f"prediction has shape {pred.shape}; the test targets have {data.y_test.shape}")
     if data.task == "reconstruct":
-        out.update(metrics.reconstruction_metrics(data.y_test, pred))
+        out = metrics.reconstruction_metrics(data.y_test, pred)
     else:
         rgb_true = color.rebuild_rgb(data.x_test, data.y_test)
         rgb_pred = color.rebuild_rgb(data.x_test, pred)
         ab_true = data.y_test * color.AB_SCALE
         ab_pred = np.clip(pred, -1.0, 1.0) * color.AB_SCALE
-        out.update(metrics.colorization_metrics(rgb_true, rgb_pred, ab_true, ab_pred))
+        out = metrics.colorization_metrics(rgb_true, rgb_pred, ab_true, ab_pred)
     return {k: float(v) for k, v in out.items()}
+
+
+def _test_metrics(model, data: TaskData, batch_size: int) -> dict[str, float]:
+    pred = model.predict(data.x_test, batch_size=max(batch_size, 256), verbose=0)
+    scores = model.evaluate(data.x_test, data.y_test, batch_size=max(batch_size, 256), verbose=0, return_dict=True)
+    out = {f"keras_{k}": float(v) for k, v in scores.items()}
+    out.update(prediction_metrics(data, pred))
+    return out
 
 
 def run(

@@ -396,6 +396,7 @@ class CAEHyperModel(kt.HyperModel):
         val = runs._dataset(x_val, y_val, self.batch_size, False, self.seed) if isinstance(x_val, np.ndarray) else None
         start = time.perf_counter()
         if train is not None and val is not None:
+            kwargs.setdefault("shuffle", False)  # the pipeline shuffles
             history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose, **kwargs)
         else:
             kwargs.setdefault("batch_size", self.batch_size)
@@ -420,6 +421,13 @@ class _RecordTrials:
     def on_trial_end(self, trial):
         self.__dict__.setdefault("trials_run_here", []).append(trial.trial_id)
         super().on_trial_end(trial)
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        # keras-tuner imports TensorBoard's hparams plugin on every trial under
+        # the TensorFlow backend, even without a TensorBoard callback; TensorFlow
+        # no longer installs TensorBoard, so only go there when one is used.
+        if any(type(c).__name__ == "TensorBoard" for c in callbacks):
+            super()._configure_tensorboard_dir(callbacks, trial, execution)
 
 
 class _RandomSearch(_RecordTrials, kt.RandomSearch):
@@ -685,6 +693,7 @@ def search(
         ValueError: an unknown kind or loss, a bad name or budget, a profile
             that leaves no training or validation images, or incomplete
             ``KERASTUNER_*`` variables.
+        ImportError: ``kind="bayesian"`` without scikit-learn installed.
 
     Example:
         >>> result = search("latent", kind="random", profile="smoke", cache_dir="/tmp/c")  # doctest: +SKIP
@@ -692,6 +701,14 @@ def search(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind == "bayesian":
+        try:
+            import sklearn  # noqa: F401  (keras-tuner's Gaussian process needs it)
+        except ImportError:
+            raise ImportError(
+                "kind='bayesian' needs scikit-learn (pip install scikit-learn, or keras-tuner[bayesian]); "
+                "kind='hyperband' and kind='random' do not"
+            ) from None
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
         raise ValueError(f"name must be a non-empty string of letters, digits, '-', '_' or '.', got {name!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -780,6 +797,11 @@ def search(
         callbacks=callbacks,
         verbose=verbose,
     )
+    if role != "worker":
+        # The oracle saves its state before it lets go of the trial that just
+        # ended; on a chief nothing saves it afterwards, and a later reload
+        # would run that finished trial again. Save the final state.
+        tuner.save()
 
     rows = sorted((_trial_row(t, hypermodel) for t in _recorded_trials(tuner, path, role)), key=_sort_key)
     completed = [r for r in rows if r["status"] == "COMPLETED" and r["val_mse"] is not None and math.isfinite(r["val_mse"])]

@@ -135,7 +135,7 @@ def test_row_of_a_real_run_matches_its_predictions(tmp_path):
     from cae_lib.runs import RunConfig, run, task_data
 
     rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(10, dtype=np.int64), 60)
+    labels = np.repeat(np.arange(10, dtype=np.int64), 100)
     small = rng.integers(0, 256, size=(len(labels), 4, 4, 3), dtype=np.uint8)
     images = np.repeat(np.repeat(small, 8, axis=1), 8, axis=2)  # blocky 32x32 images
     data = CifarData(images=images, labels=labels, class_names=CLASS_NAMES, source="synthetic blocks")
@@ -221,3 +221,99 @@ def test_latent_figure_can_be_saved(tmp_path):
 def test_latent_figure_bad_input(rows, kwargs, match):
     with pytest.raises(ValueError, match=match):
         C.latent_figure(rows, "psnr_global_db", **kwargs)
+
+
+def test_import_does_not_load_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, cae_lib.chapter2; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------------- keras-tuner tables
+
+
+def test_search_space_rows_of_a_hand_made_space():
+    kt = pytest.importorskip("keras_tuner")
+    hp = kt.HyperParameters()
+    hp.Choice("pooling", ["max", "none"], default="max")
+    with hp.conditional_scope("pooling", ["max"]):
+        hp.Choice("channels", [4, 8], default=8)
+    hp.Float("lr", 1e-4, 1e-2, sampling="log", default=1e-3)
+    hp.Int("units", 2, 10, step=2, default=4)
+    hp.Boolean("flag", default=True)
+    hp.Fixed("size", 32)
+    rows = C.search_space_rows(hp)
+    assert rows == [
+        {"hyperparameter": "pooling", "choices": "max, none", "default": "max", "condition": ""},
+        {"hyperparameter": "channels", "choices": "4, 8", "default": 8, "condition": "pooling in max"},
+        {"hyperparameter": "lr", "choices": "0.0001 to 0.01 (log)", "default": 1e-3, "condition": ""},
+        {"hyperparameter": "units", "choices": "2 to 10 (step 2)", "default": 4, "condition": ""},
+        {"hyperparameter": "flag", "choices": "True, False", "default": True, "condition": ""},
+        {"hyperparameter": "size", "choices": "32", "default": 32, "condition": ""},
+    ]
+
+
+def test_search_space_rows_of_the_cae_space_respect_the_budget():
+    kt = pytest.importorskip("keras_tuner")
+    tuning = pytest.importorskip("cae_lib.tuning")
+    hp = kt.HyperParameters()
+    tuning.CAEHyperModel(latent_budget=1024).spec_for(hp)
+    rows = {r["hyperparameter"]: r for r in C.search_space_rows(hp)}
+    # with pooling the latent is 8x8xC, so C <= 1024 / 64 = 16; without, 32x32xC, so C = 1
+    pooled = [int(v) for v in rows["latent_channels"]["choices"].split(", ")]
+    assert pooled and all(8 * 8 * c <= 1024 for c in pooled) and max(pooled) == 16
+    assert rows["latent_channels"]["condition"] == "pooling in max, avg"
+    assert rows["latent_channels_unpooled"]["choices"] == "1"
+    assert rows["pooling"]["default"] == "max"  # the given network is the default
+
+
+def test_search_space_rows_needs_a_declared_space():
+    with pytest.raises(ValueError, match="declared space"):
+        C.search_space_rows(SimpleNamespace(space=[]))
+    with pytest.raises(ValueError, match="declared space"):
+        C.search_space_rows(object())
+
+
+def _trial(tid, val_mse, status="COMPLETED", pooling="max", latent=(8, 8, 16), budget=None):
+    return {
+        "trial_id": tid,
+        "status": status,
+        "hyperparameters": {} if budget is None else {"tuner/epochs": budget},
+        "spec": {"filters": [8, 12, latent[2]], "convs_per_stage": 1, "kernel_size": 3, "pooling": pooling},
+        "latent_shape": list(latent),
+        "latent_size": int(np.prod(latent)),
+        "params": 4911,
+        "learning_rate": 1e-3,
+        "epochs_run": 2,
+        "val_mse": val_mse,
+    }
+
+
+def test_trial_rows_sorted_best_first_unscored_last():
+    trials = [
+        _trial("0", 0.02, budget=4),
+        _trial("1", None, status="FAILED"),
+        _trial("2", 0.01, latent=(8, 8, 4), budget=12),
+        _trial("3", float("nan"), status="INVALID"),
+        _trial("4", 0.015),
+    ]
+    rows = C.trial_rows(trials)
+    assert [r["trial"] for r in rows] == ["2", "4", "0", "1", "3"]
+    assert rows[0]["latent_shape"] == "8×8×4" and rows[0]["latent_size"] == 256
+    assert rows[0]["epoch_budget"] == 12 and rows[1]["epoch_budget"] is None
+    assert rows[0]["filters"] == "8, 12, 4"
+    assert rows[-1]["val_mse"] is None and rows[-2]["val_mse"] is None
+    assert all(set(C.TRIAL_COLUMNS) == set(r) for r in rows)
+    text = markdown_table(rows, C.TRIAL_COLUMNS, C.TRIAL_FLOATFMT, C.TRIAL_HEADERS)
+    assert "| 2 | COMPLETED |" in text.splitlines()[2]
+    assert "0.01000" in text.splitlines()[2]
+
+
+def test_trial_rows_bad_input():
+    with pytest.raises(ValueError, match="val_mse"):
+        C.trial_rows([{k: v for k, v in _trial("0", 0.1).items() if k != "val_mse"}])
+    with pytest.raises(ValueError, match="dict"):
+        C.trial_rows(["trial"])
