@@ -5,6 +5,7 @@ Examples::
     python -m cae_lib list
     CAE_DATA=../shared/data/cifar10-jpeg.zip python -m cae_lib train given_bce --profile smoke
     python -m cae_lib data --source ../shared/data/cifar10-jpeg.zip
+    python -m cae_lib tune latent_search --kind hyperband --budget 1024
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--retrain", action="store_true", help="train even if the run is cached")
     p.set_defaults(func=_cmd_train)
 
+    sub.add_parser(
+        "tune", help="keras-tuner search (see `python -m cae_lib tune --help`)", add_help=False
+    ).set_defaults(func=None)
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["tune"]:
+        from cae_lib import tuning
+
+        return tuning.main(argv[1:])
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:

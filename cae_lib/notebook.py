@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -24,6 +25,9 @@ def setup(seed: int = 0) -> dict[str, str]:
         the chapter displays so a reader knows what produced its numbers.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Predicting with several models re-traces tf.functions; TensorFlow's
+    # Python logger reports each retrace, which says nothing about results.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     import keras
 
     from cae_lib.profiles import get_profile

@@ -320,7 +320,7 @@ def task_data(task: str, profile: str | Profile | None = None, *, split_seed: in
     )
 
 
-def _dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int):
     """A batched, prefetched ``tf.data`` pipeline (NumPy arrays if TF is absent).
 
     For reconstruction ``y is x``: the images go into the pipeline once and
@@ -367,7 +367,7 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _atomic_write_json(path: Path, obj: Any) -> None:
+def atomic_write_json(path: Path, obj: Any) -> None:
     _atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n").encode())
 
 
@@ -485,7 +485,7 @@ def _history_logger(path: Path, keras):
             for k, v in logs.items():
                 self.history.setdefault(k, []).append(float(v))
             self.epochs_this_call += 1
-            _atomic_write_json(path, self.history)
+            atomic_write_json(path, self.history)
 
     return HistoryLogger()
 
@@ -629,8 +629,8 @@ def run(
         )
     cbs.extend(callbacks)
 
-    train_ds = _dataset(arrays.x_train, arrays.y_train, config.batch_size, True, config.seed)
-    val_ds = _dataset(arrays.x_val, arrays.y_val, config.batch_size, False, config.seed)
+    train_ds = make_dataset(arrays.x_train, arrays.y_train, config.batch_size, True, config.seed)
+    val_ds = make_dataset(arrays.x_val, arrays.y_val, config.batch_size, False, config.seed)
     epochs = prof.epochs(config.epochs)
     if train_ds is not None:
         model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, callbacks=cbs, shuffle=False)
@@ -653,9 +653,9 @@ def run(
         "backend": keras.backend.backend(),
         "sizes": {"train": len(arrays.x_train), "val": len(arrays.x_val), "test": len(arrays.x_test)},
     }
-    _atomic_write_json(path / "config.json", meta)
-    _atomic_write_json(path / "history.json", history)
-    _atomic_write_json(
+    atomic_write_json(path / "config.json", meta)
+    atomic_write_json(path / "history.json", history)
+    atomic_write_json(
         path / "metrics.json",
         {"test": test, "train_seconds": train_seconds, "epochs_run": len(history.get("loss", []))},
     )
@@ -666,7 +666,7 @@ def run(
         "key": key,
         "files": {n: {"size": (path / n).stat().st_size, "sha256": _sha256(path / n)} for n in ARTIFACTS},
     }
-    _atomic_write_json(path / "manifest.json", manifest)
+    atomic_write_json(path / "manifest.json", manifest)
     shutil.rmtree(backup, ignore_errors=True)
     partial_history.unlink(missing_ok=True)
     previous = path.with_name(f"{path.name}.previous")

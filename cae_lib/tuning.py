@@ -90,7 +90,9 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import math
 import numbers
@@ -392,8 +394,8 @@ class CAEHyperModel(kt.HyperModel):
             raise ValueError("CAEHyperModel.fit needs validation_data=(x_val, y_val): it gives the objective val_mse")
         y = x if y is None else y
         x_val, y_val = validation_data
-        train = runs._dataset(x, y, self.batch_size, True, self.seed) if isinstance(x, np.ndarray) else None
-        val = runs._dataset(x_val, y_val, self.batch_size, False, self.seed) if isinstance(x_val, np.ndarray) else None
+        train = runs.make_dataset(x, y, self.batch_size, True, self.seed) if isinstance(x, np.ndarray) else None
+        val = runs.make_dataset(x_val, y_val, self.batch_size, False, self.seed) if isinstance(x_val, np.ndarray) else None
         start = time.perf_counter()
         if train is not None and val is not None:
             kwargs.setdefault("shuffle", False)  # the pipeline shuffles
@@ -453,8 +455,7 @@ def distributed_role() -> str:
             or ``KERASTUNER_TUNER_ID``.
 
     Example:
-        >>> import os
-        >>> distributed_role() if "KERASTUNER_ORACLE_IP" not in os.environ else "local"
+        >>> distributed_role()  # no KERASTUNER_* variables set
         'local'
     """
     if _ENV_IP not in os.environ:
@@ -476,7 +477,7 @@ def search_dir(name: str, key: str, cache_dir: str | os.PathLike | None = None) 
 
 def _write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    runs._atomic_write_json(path, obj)
+    runs.atomic_write_json(path, obj)
 
 
 def _trial_row(trial, hypermodel: CAEHyperModel) -> dict:
@@ -772,10 +773,12 @@ def search(
         if not marker.exists():
             marker.write_text("{}")
 
-    tuner = _make_tuner(
-        kind, hypermodel, path=path, overwrite=overwrite, seed=int(seed),
-        max_trials=max_trials, max_epochs=max_epochs, strategy=strategy,
-    )
+    with contextlib.redirect_stdout(sys.stdout if verbose else io.StringIO()):
+        # keras-tuner prints "Reloading Tuner from ..." when it resumes a search
+        tuner = _make_tuner(
+            kind, hypermodel, path=path, overwrite=overwrite, seed=int(seed),
+            max_trials=max_trials, max_epochs=max_epochs, strategy=strategy,
+        )
     tuner.__dict__.setdefault("trials_run_here", [])
     if role != "worker":
         _write_json(
