@@ -34,6 +34,7 @@ def setup(seed: int = 0) -> dict[str, str]:
     from cae_lib.runs import cache_root
 
     keras.utils.set_random_seed(seed)
+    _inline_figures()
     devices = "CPU"
     try:
         import tensorflow as tf
@@ -50,6 +51,17 @@ def setup(seed: int = 0) -> dict[str, str]:
         "backend": f"Keras {keras.__version__} on {keras.backend.backend()}",
         "devices": devices,
     }
+
+
+def _inline_figures() -> None:
+    """In IPython, show returned Matplotlib figures inline, whatever ``MPLBACKEND`` says."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
 
 
 def fmt(value: Any, spec: str = ".4g") -> str:
