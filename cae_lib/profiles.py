@@ -34,6 +34,10 @@ class Profile:
         max_epochs: cap on any run's epochs (``None``: no cap).
         tuner_max_trials: trial budget of a keras-tuner search.
         tuner_max_epochs: most epochs a single tuner trial trains.
+        tuner_train_per_class: training images per class a tuner trial trains
+            on (``None``: all the profile's training images). Trials rank
+            architectures; the best one is then trained on the whole training
+            part like any other run. Validation always uses the whole part.
     """
 
     name: str
@@ -43,6 +47,7 @@ class Profile:
     max_epochs: int | None
     tuner_max_trials: int
     tuner_max_epochs: int
+    tuner_train_per_class: int | None = None
 
     def epochs(self, requested: int) -> int:
         """The epochs a run asking for ``requested`` trains under this profile."""
@@ -50,7 +55,9 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", None, None, None, None, tuner_max_trials=30, tuner_max_epochs=12),
+    "full": Profile(
+        "full", None, None, None, None, tuner_max_trials=30, tuner_max_epochs=12, tuner_train_per_class=1000
+    ),
     "smoke": Profile("smoke", 40, 10, 10, 2, tuner_max_trials=2, tuner_max_epochs=1),
 }
 

@@ -108,6 +108,7 @@ import keras_tuner as kt
 import numpy as np
 
 from cae_lib import experiments, models, runs
+from cae_lib.data import stratified_subset
 from cae_lib.models import POOLINGS, CAESpec
 from cae_lib.profiles import Profile, get_profile
 
@@ -670,7 +671,9 @@ def search(
         profile: a profile or its name (default ``CAE_PROFILE``): the data
             subset and the budget, ``tuner_max_trials`` trials of at most
             ``tuner_max_epochs`` epochs (smoke: 2 trials of 1 epoch; full: 30
-            of at most 12, one full Hyperband iteration).
+            of at most 12), trained on ``tuner_train_per_class`` images per
+            class (full: 1,000, a stratified subset of the training part)
+            and validated on the whole validation part.
         data: a :class:`cae_lib.data.CifarData` (default:
             :func:`cae_lib.runs.load_data`).
         cache_dir: cache folder (default :func:`cae_lib.runs.cache_root`).
@@ -722,10 +725,15 @@ def search(
     role = distributed_role()
     hypermodel = CAEHyperModel(loss=loss, latent_budget=latent_budget, batch_size=batch_size, seed=int(seed))
 
+    data = runs.load_data() if data is None else data
     arrays = runs.task_data("reconstruct", prof, data=data)
     for part in ("x_train", "x_val"):
         if len(getattr(arrays, part)) == 0:
             raise ValueError(f"profile {prof.name!r} leaves no images in {part}; use a larger subset")
+    x_train = arrays.x_train
+    if prof.tuner_train_per_class is not None:
+        keep = stratified_subset(arrays.train_index, data.labels, prof.tuner_train_per_class)
+        x_train = arrays.x_train[np.isin(arrays.train_index, keep)]
 
     settings = {
         "name": name,
@@ -741,6 +749,7 @@ def search(
             "name": prof.name,
             "train_per_class": prof.train_per_class,
             "val_per_class": prof.val_per_class,
+            "tuner_train_per_class": prof.tuner_train_per_class,
         },
         "space": {
             "spec": hypermodel.spec.to_dict(),
@@ -793,8 +802,8 @@ def search(
 
         callbacks.append(keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="min", patience=patience))
     tuner.search(
-        arrays.x_train,
-        arrays.y_train,
+        x_train,
+        x_train,
         validation_data=(arrays.x_val, arrays.y_val),
         epochs=max_epochs,
         callbacks=callbacks,

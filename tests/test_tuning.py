@@ -458,3 +458,21 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert seen["variable_type"] == "MirroredVariable" and len(seen["variable_devices"]) == 2
     assert seen["search_status"] == ["COMPLETED"] and math.isfinite(seen["search_val_mse"][0])
     assert seen["search_strategy"] == "MirroredStrategy"
+
+
+def test_trials_train_on_the_profiles_tuner_subset(tiny_data, tmp_path, monkeypatch):
+    import dataclasses
+
+    from cae_lib import profiles
+
+    prof = dataclasses.replace(profiles.PROFILES["smoke"], tuner_train_per_class=20)
+    seen = []
+    original = CAEHyperModel.fit
+
+    def fit(self, hp, model, x, *args, **kwargs):
+        seen.append((len(x), len(kwargs["validation_data"][0])))
+        return original(self, hp, model, x, *args, **kwargs)
+
+    monkeypatch.setattr(CAEHyperModel, "fit", fit)
+    search("sub", kind="random", profile=prof, data=tiny_data, cache_dir=tmp_path, max_trials=1)
+    assert seen == [(200, 100)]  # 20 training images per class; the whole (smoke) validation part
