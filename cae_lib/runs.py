@@ -179,9 +179,14 @@ class RunConfig:
         return cls(**d)
 
     def key(self, data_fingerprint: str) -> str:
-        """SHA-256 of this config, the data fingerprint and :data:`CACHE_STAMP`."""
+        """SHA-256 of this config, its profile's settings, the data fingerprint and :data:`CACHE_STAMP`."""
         blob = json.dumps(
-            {"config": self.to_dict(), "data": data_fingerprint, "stamp": CACHE_STAMP},
+            {
+                "config": self.to_dict(),
+                "profile": asdict(get_profile(self.profile)),
+                "data": data_fingerprint,
+                "stamp": CACHE_STAMP,
+            },
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()

@@ -93,6 +93,14 @@ def test_key_depends_on_config_data_and_stamp():
     assert CACHE_STAMP.startswith("cae_lib-")
 
 
+def test_key_depends_on_the_profiles_settings(monkeypatch):
+    from cae_lib import profiles
+
+    before = _config().key("abc")
+    monkeypatch.setitem(profiles.PROFILES, "smoke", dataclasses.replace(profiles.PROFILES["smoke"], train_per_class=41))
+    assert _config().key("abc") != before
+
+
 # --------------------------------------------------------------------------- data
 
 
