@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import math
 import os
@@ -476,7 +477,12 @@ def _history_logger(path: Path, keras):
             if path.is_file():
                 try:
                     self.history = json.loads(path.read_text())
-                except ValueError:
+                except ValueError as exc:
+                    warnings.warn(
+                        f"{path} is unreadable ({exc}); a resumed run's history will miss the epochs before it",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
                     self.history = {}
             self._t0 = 0.0
 
@@ -493,6 +499,68 @@ def _history_logger(path: Path, keras):
             atomic_write_json(path, self.history)
 
     return HistoryLogger()
+
+
+def _early_stopping(patience: int, logger, weights_path: Path, keras):
+    """``EarlyStopping`` on ``val_loss`` that restores the best weights, and survives a resume.
+
+    Keras' own callback starts afresh when a fit resumes from a backup: it
+    forgets the best loss so far, its patience count and the best weights.
+    This one keeps the best weights in ``weights_path`` (``.npz``, written
+    atomically whenever the validation loss improves) and, when a fit resumes
+    at epoch ``k``, takes the best loss, best epoch and patience count from the
+    first ``k`` rows of the history and the best weights from that file, so an
+    interrupted run stops, and restores weights, by all its epochs: those
+    before the interruption and those after it.
+    """
+
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        def __init__(self):
+            super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True)
+            self._first_epoch = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self._first_epoch and epoch > 0:
+                self._resume(epoch)
+            self._first_epoch = False
+
+        def _resume(self, epoch):
+            done = logger.history.get("val_loss", [])[:epoch]
+            if not done:
+                return
+            self.best_epoch = int(np.argmin(done))
+            self.best = float(done[self.best_epoch])
+            self.wait = epoch - 1 - self.best_epoch
+            stored_epoch, weights = -1, None
+            try:
+                with np.load(weights_path) as stored:
+                    stored_epoch = int(stored["epoch"])
+                    weights = [stored[f"w{i}"] for i in range(len(stored.files) - 1)]
+            except (OSError, ValueError, KeyError):
+                pass
+            if stored_epoch == self.best_epoch:
+                self.best_weights = weights
+            elif self.best_epoch == epoch - 1:
+                # interrupted after the backup of the best epoch, before its weights
+                # were stored here: the restored backup holds exactly those weights
+                self.best_weights = self.model.get_weights()
+            else:
+                warnings.warn(
+                    f"{weights_path} does not hold the best epoch's weights; "
+                    "the resumed run keeps the best weights from the epochs it trains itself",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if self.best_epoch == epoch and self.best_weights is not None:
+                buffer = io.BytesIO()
+                arrays = {f"w{i}": w for i, w in enumerate(self.best_weights)}
+                np.savez(buffer, epoch=np.int64(epoch), **arrays)
+                _atomic_write_bytes(weights_path, buffer.getvalue())
+
+    return ResumableEarlyStopping()
 
 
 def _make_optimizer(config: RunConfig, keras):
@@ -602,8 +670,10 @@ def run(
     path.mkdir(parents=True, exist_ok=True)
     backup = path / "backup"
     partial_history = path / "history.partial.json"
-    if not backup.exists() and partial_history.exists():
-        partial_history.unlink()  # leftovers of a run that never completed an epoch
+    best_weights = path / "best_weights.partial.npz"
+    if not backup.exists():  # leftovers of a run that never completed an epoch
+        partial_history.unlink(missing_ok=True)
+        best_weights.unlink(missing_ok=True)
 
     arrays = task_data(config.task, prof, split_seed=config.split_seed, data=data_obj)
     for part in ("x_train", "x_val", "x_test"):
@@ -627,11 +697,7 @@ def run(
     logger = _history_logger(partial_history, keras)
     cbs = [logger, keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False)]
     if config.early_stopping_patience is not None:
-        cbs.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
-            )
-        )
+        cbs.append(_early_stopping(config.early_stopping_patience, logger, best_weights, keras))
     cbs.extend(callbacks)
 
     train_ds = make_dataset(arrays.x_train, arrays.y_train, config.batch_size, True, config.seed)
@@ -674,6 +740,7 @@ def run(
     atomic_write_json(path / "manifest.json", manifest)
     shutil.rmtree(backup, ignore_errors=True)
     partial_history.unlink(missing_ok=True)
+    best_weights.unlink(missing_ok=True)
     previous = path.with_name(f"{path.name}.previous")
     if previous.exists():
         shutil.rmtree(previous, ignore_errors=True)

@@ -207,6 +207,38 @@ def test_interrupted_run_resumes_from_last_epoch(tiny_data, tmp_path):
     assert not (path / "backup").exists()
 
 
+def test_resumed_run_restores_the_best_epoch_from_before_the_interruption(tiny_data, tmp_path):
+    import keras
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("simulated interruption after epoch 2")
+
+    class Diverge(keras.callbacks.Callback):
+        """After the resume, a huge learning rate makes the third epoch worse than the first two."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.optimizer.learning_rate.assign(5.0)
+
+    cfg = _config(epochs=3, name="resume_best", early_stopping_patience=5, learning_rate=3e-3, loss="mse")
+    with pytest.MonkeyPatch.context() as mp:
+        from cae_lib import profiles
+
+        mp.setitem(profiles.PROFILES, "smoke", dataclasses.replace(profiles.PROFILES["smoke"], max_epochs=None))
+        with pytest.raises(KeyboardInterrupt):
+            run(cfg, data=tiny_data, cache_dir=tmp_path, verbose=0, callbacks=(Crash(),))
+        resumed = run(cfg, data=tiny_data, cache_dir=tmp_path, verbose=0, callbacks=(Diverge(),))
+        arrays = task_data("reconstruct", "smoke", data=tiny_data)
+    val_loss = resumed.history["val_loss"]
+    assert len(val_loss) == 3 and resumed.epochs_this_call == 1
+    assert int(np.argmin(val_loss)) < 2, val_loss  # the best epoch is one trained before the interruption
+    restored = resumed.model.evaluate(arrays.x_val, arrays.y_val, batch_size=len(arrays.x_val), verbose=0)
+    restored = restored[0] if isinstance(restored, list) else restored
+    assert restored == pytest.approx(min(val_loss), rel=1e-4)
+    assert not (resumed.path / "best_weights.partial.npz").exists()
+
+
 def test_same_config_same_seed_agree(tiny_data, tmp_path):
     a = run(_config(), data=tiny_data, cache_dir=tmp_path / "a", verbose=0)
     b = run(_config(), data=tiny_data, cache_dir=tmp_path / "b", verbose=0)
