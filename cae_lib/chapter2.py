@@ -204,6 +204,7 @@ def latent_figure(
     input_values: int | None = 3072,
     ylabel: str | None = None,
     xlabel: str = "latent values (log scale)",
+    max_labelled_ticks: int = 12,
     title: str | None = None,
     series_label: str | None = None,
     background_label: str = "all trials",
@@ -228,6 +229,9 @@ def latent_figure(
         input_values: where to draw the input-size line; ``None`` for none.
         ylabel: y label (default: ``y``).
         xlabel: x label.
+        max_labelled_ticks: when at most this many distinct latent sizes are
+            plotted, each gets a labelled tick (powers of two alone would
+            leave sizes such as 768 unlabelled).
         title: axes title.
         series_label: legend entry of the single series when ``label`` is None.
         background_label: legend entry of ``background``.
@@ -294,6 +298,12 @@ def latent_figure(
     from matplotlib.ticker import FuncFormatter
 
     ax.set_xscale("log", base=2)
+    plotted = set(xs.tolist()) | (set(bg[0].tolist()) if bg is not None else set())
+    if input_values is not None:
+        plotted.add(float(input_values))
+    if len(plotted) <= max_labelled_ticks:  # label every latent size shown, e.g. 768 between 512 and 1024
+        ax.set_xticks(sorted(plotted))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _pos: ""))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel if ylabel is not None else y)

@@ -201,6 +201,14 @@ def test_latent_figure_single_series_background_and_line():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all trials", "best per latent size"]
 
 
+def test_latent_figure_labels_every_latent_size_shown():
+    rows = [{"latent_size": s, "val_loss": 0.01} for s in (256, 512, 768, 1024)]
+    ax = C.latent_figure(rows, "val_loss", label=None, input_values=None).axes[0]
+    assert list(ax.get_xticks()) == [256, 512, 768, 1024]
+    formatter = ax.xaxis.get_major_formatter()
+    assert [formatter(t, 0) for t in ax.get_xticks()] == ["256", "512", "768", "1024"]
+
+
 def test_latent_figure_can_be_saved(tmp_path):
     C.latent_figure(ROWS, "psnr_global_db").savefig(tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 1000
