@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cae_lib import color, metrics
+from cae_lib import color
 
 __all__ = [
     "BASELINES",
@@ -327,7 +327,7 @@ def lab_split_figure(
     )
     for r in range(n):
         axes[r, 0].imshow(shown[r], interpolation="nearest")
-        for c, (title, channel, cmap, lo, hi) in enumerate(panels, start=1):
+        for c, (_, channel, cmap, lo, hi) in enumerate(panels, start=1):
             im = axes[r, c].imshow(lab[r, ..., channel], cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
             fig.colorbar(im, ax=axes[r, c], fraction=0.046, pad=0.04)
         for c, title in enumerate(("RGB", "L*", "a*", "b*")):

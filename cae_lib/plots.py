@@ -155,7 +155,7 @@ def _image_rows(rows: list[tuple[str, np.ndarray]], idx, cell_inches, fontsize, 
 
 
 def _is_history(obj) -> bool:
-    return hasattr(obj, "history") and isinstance(getattr(obj, "history"), Mapping)
+    return hasattr(obj, "history") and isinstance(obj.history, Mapping)
 
 
 def _normalise_histories(histories) -> dict[str, Mapping]:
