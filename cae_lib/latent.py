@@ -35,8 +35,8 @@ Example:
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 __all__ = [
     "PADDINGS",
@@ -55,7 +55,7 @@ __all__ = [
 PADDINGS = ("same", "valid")
 """Padding modes understood besides an explicit non-negative integer."""
 
-Padding = Union[str, int]
+Padding = str | int
 
 
 def _check_positive_int(value, what: str) -> int:

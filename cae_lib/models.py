@@ -179,7 +179,7 @@ class CAESpec:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CAESpec":
+    def from_dict(cls, d: dict) -> CAESpec:
         """Inverse of :meth:`to_dict`; missing keys take their defaults.
 
         Raises:

@@ -162,7 +162,7 @@ class RunConfig:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
         """Rebuild a config from :meth:`to_dict`'s output.
 
         Raises:
@@ -192,7 +192,7 @@ class RunConfig:
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_overrides(self, **changes) -> "RunConfig":
+    def with_overrides(self, **changes) -> RunConfig:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
@@ -427,7 +427,7 @@ def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
         history = json.loads((path / "history.json").read_text())
         metrics = json.loads((path / "metrics.json").read_text())
         model = keras.saving.load_model(path / "model.keras", compile=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to read means: retrain
+    except Exception as exc:
         raise CacheError(f"{path} could not be loaded ({type(exc).__name__}: {exc})") from exc
     return RunResult(
         config=config,

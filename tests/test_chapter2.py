@@ -7,15 +7,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from cae_lib import chapter2 as C  # noqa: E402
-from cae_lib.experiments import experiment, names  # noqa: E402
-from cae_lib.models import CAESpec  # noqa: E402
-from cae_lib.plots import markdown_table  # noqa: E402
+from cae_lib import chapter2 as C
+from cae_lib.experiments import experiment, names
+from cae_lib.models import CAESpec
+from cae_lib.plots import markdown_table
 
 METRICS = {"mse": 0.004, "psnr_global_db": 23.98, "psnr_mean_db": 24.5, "ssim": 0.71, "mae": 0.05}
 

@@ -233,7 +233,7 @@ def test_srgb_targets_fit_inside_tanh_range():
     levels = np.linspace(0.0, 1.0, 52)
     cube = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(52, -1, 3)
     l_in, ab = lab_to_model(rgb_to_lab(cube))
-    assert 0.0 <= l_in.min() and l_in.max() <= 1.0
+    assert l_in.min() >= 0.0 and l_in.max() <= 1.0
     assert np.abs(ab).max() < 0.9  # |b*| <= 107.9 (blue) -> 0.843: no clipping
     assert np.abs(ab).max() > 0.8
 

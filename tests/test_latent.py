@@ -1,5 +1,7 @@
 """cae_lib.latent: the output-size formula against hand computations and real Keras models."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -129,7 +131,7 @@ def test_bad_input_raises_value_error(call, match):
 
 
 def test_layers_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         GIVEN_ENCODER[0].filters = 4
 
 

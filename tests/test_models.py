@@ -1,5 +1,6 @@
 """cae_lib.models: the given network, the parametric builder, CAESpec, round trips."""
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -249,7 +250,7 @@ def test_spec_dict_json_round_trip():
 
 
 def test_spec_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         CAESpec().filters = (4,)
 
 

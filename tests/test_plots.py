@@ -4,14 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import io  # noqa: E402
+import io
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-from cae_lib import plots as P  # noqa: E402
+from cae_lib import plots as P
 
 
 @pytest.fixture(autouse=True)

@@ -108,7 +108,7 @@ def test_task_data_smoke_profile_is_stratified_and_scaled(tiny_data):
     d = task_data("reconstruct", "smoke", data=tiny_data)
     assert d.x_train.shape == (400, 32, 32, 3) and d.x_val.shape == (100, 32, 32, 3)
     assert d.y_train is d.x_train  # one copy for reconstruction
-    assert d.x_train.dtype == np.float32 and 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
+    assert d.x_train.dtype == np.float32 and d.x_train.min() >= 0.0 and d.x_train.max() <= 1.0
     np.testing.assert_array_equal(np.bincount(tiny_data.labels[d.test_index], minlength=10), [10] * 10)
     assert not set(d.train_index) & set(d.test_index)
     np.testing.assert_allclose(d.x_test[0], tiny_data.images[d.test_index[0]] / 255.0, atol=1e-7)
@@ -117,8 +117,8 @@ def test_task_data_smoke_profile_is_stratified_and_scaled(tiny_data):
 def test_task_data_colorize_shapes(tiny_data):
     d = task_data("colorize", "smoke", data=tiny_data)
     assert d.x_train.shape == (400, 32, 32, 1) and d.y_train.shape == (400, 32, 32, 2)
-    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
-    assert -1.0 <= d.y_train.min() and d.y_train.max() <= 1.0
+    assert d.x_train.min() >= 0.0 and d.x_train.max() <= 1.0
+    assert d.y_train.min() >= -1.0 and d.y_train.max() <= 1.0
 
 
 # --------------------------------------------------------------------------- training and cache
