@@ -34,6 +34,8 @@ place where Lab meets the network, and are inverse to each other:
 Example:
 
 >>> import numpy as np
+
+from cae_lib import validate
 >>> rgb = np.zeros((2, 2, 3), dtype=np.uint8); rgb[..., 0] = 255   # pure red
 >>> lab = rgb_to_lab(rgb)
 >>> np.round(lab[0, 0], 1)
@@ -50,10 +52,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cae_lib import validate
+
 __all__ = [
     "AB_SCALE",
     "L_SCALE",
     "ab_plane",
+    "ab_summary",
+    "srgb_ab_range",
     "in_gamut",
     "lab_to_model",
     "lab_to_rgb",
@@ -382,3 +388,99 @@ def ab_plane(
     rgb = lab_to_rgb(lab)
     rgb[~mask] = fill
     return rgb, mask
+
+
+# ---------------------------------------------------------------------------
+# a*b* statistics
+# ---------------------------------------------------------------------------
+
+# Pixels per chunk in ab_summary (about 16 MB of float64 temporaries).
+_CHUNK_PIXELS = 1 << 20
+
+
+def srgb_ab_range(levels: int = 17) -> dict[str, float]:
+    """Extremes of a*, b* (CIE units) over a uniform grid of the sRGB cube.
+
+    The grid has ``levels`` values per channel from 0 to 1, so it contains the
+    cube's eight corners, where a* and b* take their extreme values (green and
+    magenta for a*, blue and yellow for b*).
+
+    Args:
+        levels: grid values per RGB channel, at least 2.
+
+    Returns:
+        ``{"a_min", "a_max", "b_min", "b_max"}`` as floats, converted with
+        :func:`cae_lib.rgb_to_lab`.
+
+    Raises:
+        ValueError: if ``levels`` is not an integer >= 2.
+
+    Example:
+        >>> r = srgb_ab_range(2)          # the eight corners
+        >>> round(r["a_min"]), round(r["b_min"])
+        (-86, -108)
+    """
+    if isinstance(levels, bool) or int(levels) != levels or levels < 2:
+        raise ValueError(f"levels must be an integer >= 2 (grid values per RGB channel); got {levels!r}")
+    axis = np.linspace(0.0, 1.0, int(levels), dtype=np.float32)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(1, -1, 3)
+    lab = rgb_to_lab(grid)
+    return {
+        "a_min": float(lab[..., 1].min()),
+        "a_max": float(lab[..., 1].max()),
+        "b_min": float(lab[..., 2].min()),
+        "b_max": float(lab[..., 2].max()),
+    }
+
+
+def ab_summary(ab_target) -> dict[str, float]:
+    """Range, mean and saturation of a*, b* given in the network's scale.
+
+    Args:
+        ab_target: ``(H, W, 2)`` or ``(N, H, W, 2)`` floats ``ab / AB_SCALE``
+            (targets from :func:`lab_to_model`, or predictions).
+
+    Returns:
+        dict of floats, a*, b* in CIE units unless stated:
+        ``a_min``, ``a_max``, ``b_min``, ``b_max``, ``a_mean``, ``b_mean``;
+        ``chroma_mean``: mean chroma ``C* = sqrt(a*^2 + b*^2)`` over pixels (0 for
+        grey, larger for more saturated colours); ``max_abs_scaled``: the
+        largest ``|ab / AB_SCALE|``; ``tanh_preactivation``: ``artanh`` of it,
+        the input a ``tanh`` output unit needs to reach that value (infinite
+        at 1).
+
+    Raises:
+        ValueError: on a wrong shape or non-finite values.
+
+    Example:
+        >>> import numpy as np
+        >>> s = ab_summary(np.zeros((2, 2, 2), dtype=np.float32))
+        >>> s["chroma_mean"], s["max_abs_scaled"], s["tanh_preactivation"]
+        (0.0, 0.0, 0.0)
+    """
+    x = validate.float_images(ab_target, "ab_target (a*, b* in the network's scale ab / AB_SCALE)", channels=2, ndim=(3, 4))
+    flat = x.reshape(-1, 2)
+    lo = np.full(2, np.inf)
+    hi = np.full(2, -np.inf)
+    total = np.zeros(2)
+    chroma_total = 0.0
+    for start in range(0, len(flat), _CHUNK_PIXELS):  # float64 temporaries stay small
+        part = flat[start : start + _CHUNK_PIXELS].astype(np.float64) * AB_SCALE
+        lo = np.minimum(lo, part.min(axis=0))
+        hi = np.maximum(hi, part.max(axis=0))
+        total += part.sum(axis=0)
+        chroma_total += float(np.hypot(part[:, 0], part[:, 1]).sum())
+    max_abs = float(np.abs(np.concatenate([lo, hi])).max()) / AB_SCALE
+    with np.errstate(divide="ignore"):
+        pre = float(np.arctanh(min(max_abs, 1.0)))
+    return {
+        "a_min": float(lo[0]),
+        "a_max": float(hi[0]),
+        "b_min": float(lo[1]),
+        "b_max": float(hi[1]),
+        "a_mean": float(total[0] / len(flat)),
+        "b_mean": float(total[1] / len(flat)),
+        "chroma_mean": chroma_total / len(flat),
+        "max_abs_scaled": max_abs,
+        "tanh_preactivation": pre,
+    }

@@ -1,8 +1,10 @@
-"""The runs each chapter of the book trains, by name.
+"""The book's named runs: what each chapter trains, by name.
 
 The chapters and the command line (``python -m cae_lib train NAME``) take
 their configurations from here, so the book, the tests and a user at a shell
-train exactly the same runs and share one cache.
+train exactly the same runs and share one cache. This module is a leaf of the
+library: no module of ``cae_lib`` imports it; only the front ends (the
+command line and the chapters) do.
 
 Example:
     >>> from cae_lib.experiments import experiment, names
@@ -15,12 +17,7 @@ Example:
 from __future__ import annotations
 
 from cae_lib.models import CAESpec, colorization_spec
-from cae_lib.runs import RunConfig
-
-#: Epochs asked for by every chapter's runs (the smoke profile caps them).
-EPOCHS = 20
-#: Early-stopping patience, in epochs without a better validation loss.
-PATIENCE = 4
+from cae_lib.training import RunConfig
 
 _GIVEN = CAESpec()
 
@@ -66,18 +63,21 @@ def describe(name: str) -> str:
 
 
 def experiment(name: str, profile: str | None = None, **overrides) -> RunConfig:
-    """The :class:`~cae_lib.runs.RunConfig` of a named experiment.
+    """The configuration of a named run.
 
     Args:
         name: one of :func:`names`.
         profile: ``"full"`` or ``"smoke"`` (default: ``CAE_PROFILE``).
         **overrides: any other RunConfig field (e.g. ``epochs=3``).
 
+    Returns:
+        The :class:`~cae_lib.training.RunConfig`.
+
     Raises:
         KeyError: for an unknown name (the message lists the known ones).
     """
     _, _, kwargs = _lookup(name)
-    settings = dict(name=name, epochs=EPOCHS, early_stopping_patience=PATIENCE, **kwargs)
+    settings = dict(name=name, **kwargs)
     if profile is not None:
         settings["profile"] = profile
     settings.update(overrides)
@@ -89,3 +89,22 @@ def _lookup(name: str):
         return _EXPERIMENTS[name]
     except KeyError:
         raise KeyError(f"unknown experiment {name!r}; known: {', '.join(_EXPERIMENTS)}") from None
+
+
+#: The keras-tuner search of chapter 2: keyword arguments of :func:`cae_lib.tuning.search`.
+SEARCHES: dict[str, dict] = {
+    "latent_search": dict(kind="hyperband", latent_budget=1024),
+}
+
+
+def search_settings(name: str) -> dict:
+    """The :func:`cae_lib.tuning.search` arguments of a named search.
+
+    Example:
+        >>> search_settings("latent_search")["latent_budget"]
+        1024
+    """
+    try:
+        return dict(SEARCHES[name])
+    except KeyError:
+        raise KeyError(f"unknown search {name!r}; known: {', '.join(SEARCHES)}") from None

@@ -1,8 +1,10 @@
-"""Small helpers the book's chapters share: set-up, glued numbers, tables.
+"""What the chapters share: set-up, glued values, tables and progress, the same in Jupyter Book and Colab.
 
-``glue`` stores a value for the chapter's prose (myst-nb's ``{glue:text}``
-role) when myst-nb is installed, and does nothing visible otherwise (Colab),
-so a chapter runs the same everywhere.
+:func:`glue_all` stores values for the chapter's prose (myst-nb's
+``{glue:text}`` role) when myst-nb is installed (the book build) and does
+nothing visible otherwise (Colab), so a chapter runs the same everywhere.
+:func:`setup` describes what produced a chapter's numbers without naming any
+path of the machine that built it.
 
 Example:
     >>> from cae_lib.notebook import fmt
@@ -14,15 +16,32 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
+
+__all__ = ["setup", "fmt", "glue", "glue_all", "show_markdown", "show_table", "training_verbosity"]
+
+
+def _devices() -> str:
+    import keras
+
+    try:
+        import tensorflow as tf
+    except ImportError:  # another Keras backend
+        return keras.backend.backend()
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"{len(gpus)} GPU(s)"
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 def setup(seed: int = 0) -> dict[str, str]:
-    """Prepare a chapter: quiet TensorFlow's C++ logging, seed, and say what runs.
+    """Prepare a chapter: quiet TensorFlow's logging, seed Keras, show figures inline, say what runs.
 
     Returns:
-        ``{"profile", "data", "cache", "backend", "devices"}`` as text, which
-        the chapter displays so a reader knows what produced its numbers.
+        ``{"profile", "data", "backend", "devices"}`` as text, which the chapter
+        displays so a reader knows what produced its numbers. The data is
+        described (format, image count, fingerprint), never located.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # Predicting with several models re-traces tf.functions; TensorFlow's
@@ -30,27 +49,34 @@ def setup(seed: int = 0) -> dict[str, str]:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     import keras
 
+    from cae_lib.data import describe_source, load_data
     from cae_lib.profiles import get_profile
-    from cae_lib.runs import cache_root
 
     keras.utils.set_random_seed(seed)
     _inline_figures()
-    devices = "CPU"
-    try:
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            devices = f"{len(gpus)} GPU(s): " + ", ".join(g.name for g in gpus)
-    except ImportError:  # another Keras backend
-        devices = keras.backend.backend()
     return {
         "profile": get_profile().name,
-        "data": os.environ.get("CAE_DATA") or "keras.datasets.cifar10 (downloaded once, then cached by Keras)",
-        "cache": str(cache_root()),
+        "data": describe_source(load_data()),
         "backend": f"Keras {keras.__version__} on {keras.backend.backend()}",
-        "devices": devices,
+        "devices": _devices(),
     }
+
+
+BOOK_BUILD_ENV = "CAE_BOOK_BUILD"
+
+
+def training_verbosity() -> int:
+    """Keras ``fit`` verbosity for a chapter cell: a progress bar when a person watches, silence in a book build.
+
+    ``make book`` sets ``CAE_BOOK_BUILD=1``, which keeps the built pages free of
+    thousand-line progress logs; a reader running the chapter in Colab or
+    Jupyter sees each epoch's progress bar with the loss and an ETA.
+
+    Example:
+        >>> import os; os.environ["CAE_BOOK_BUILD"] = "1"; training_verbosity()
+        0
+    """
+    return 0 if os.environ.get(BOOK_BUILD_ENV, "").strip() not in ("", "0") else 1
 
 
 def _inline_figures() -> None:
@@ -90,8 +116,27 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     return value
 
 
+def glue_all(values: Mapping[str, Any], prefix: str = "") -> Mapping[str, Any]:
+    """:func:`glue` every ``name: value`` of a dict (names prefixed with ``prefix``); returns the dict.
+
+    Example:
+        >>> glue_all({"a": 1})["a"]
+        1
+    """
+    for name, value in values.items():
+        glue(f"{prefix}{name}", value)
+    return values
+
+
 def show_markdown(text: str) -> None:
-    """Display Markdown (a table from :func:`cae_lib.plots.markdown_table`) in a notebook."""
+    """Display Markdown (a table from :func:`cae_lib.tables.markdown_table`) in a notebook."""
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+def show_table(rows, columns=None, floatfmt=".4f", headers=None) -> None:
+    """Display rows as a Markdown table (:func:`cae_lib.tables.markdown_table`)."""
+    from cae_lib.tables import markdown_table
+
+    show_markdown(markdown_table(rows, columns, floatfmt, headers))

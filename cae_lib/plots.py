@@ -13,10 +13,13 @@ Image arrays are ``(N, H, W, C)`` with C = 3 (RGB) or 1 (grey, also accepted as
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from cae_lib import color
 
 __all__ = [
     "fixed_sample",
@@ -26,7 +29,8 @@ __all__ = [
     "reconstruction_grid",
     "colorization_grid",
     "ab_plane_figure",
-    "markdown_table",
+    "latent_figure",
+    "lab_split_figure",
 ]
 
 DEFAULT_CURVE_FIGSIZE = (6.4, 4.0)
@@ -471,8 +475,6 @@ def ab_plane_figure(
     >>> ab_plane_figure(L=70, size=16).axes[0].get_xlabel()
     'a*'
     """
-    from cae_lib import color
-
     rgb, _ = color.ab_plane(L=L, size=size, extent=extent, fill=out_of_gamut_grey)
     fig, axes = _figure(figsize=figsize)
     ax = axes[0, 0]
@@ -485,75 +487,216 @@ def ab_plane_figure(
 
 
 # ---------------------------------------------------------------------------
-# tables
+# latent size and CIELAB channels
 # ---------------------------------------------------------------------------
 
 
-def _cell(value, fmt: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return format(float(value), fmt)
-    return str(value).replace("|", r"\|").replace("\n", " ")
-
-
-def markdown_table(
+def latent_figure(
     rows: Sequence[Mapping],
-    columns: Sequence[str] | None = None,
-    floatfmt: str | Mapping[str, str] = ".4f",
-    headers: Mapping[str, str] | None = None,
-) -> str:
-    """A Markdown (pipe) table for the book, numbers right-aligned.
+    y: str,
+    *,
+    x: str = "latent_size",
+    label: str | None = "model",
+    background: Sequence[Mapping] | None = None,
+    connect: bool = False,
+    input_values: int | None = 3072,
+    ylabel: str | None = None,
+    xlabel: str = "latent values (log scale)",
+    max_labelled_ticks: int = 12,
+    title: str | None = None,
+    series_label: str | None = None,
+    background_label: str = "all trials",
+    figsize=DEFAULT_CURVE_FIGSIZE,
+):
+    """Plot ``y`` against latent size, one marker per row.
+
+    The x axis is logarithmic (base 2), so halving the latent is one step;
+    a dashed vertical line marks ``input_values`` (3072 = 32·32·3 for RGB
+    CIFAR-10): a model to the right of it keeps more numbers than the image has.
 
     Args:
-        rows: one dict per row.
-        columns: keys to show, in order; default: every key, in first-seen order.
-        floatfmt: format spec for floats, or ``{column: spec}`` (others ``.4f``).
-        headers: optional ``{column: header text}`` (e.g. ``{"psnr_mean_db":
-            "PSNR, mean of images (dB)"}``).
+        rows: the points to mark, dicts with keys ``x`` and ``y`` (e.g. rows of
+            :func:`comparison_rows`).
+        y: the key plotted upwards (e.g. ``"psnr_global_db"``, ``"val_loss"``).
+        x: the key plotted across (positive numbers).
+        label: key naming each point; each then gets its own colour, marker and
+            legend entry. ``None``: all rows form one series (``series_label``).
+        background: optional rows drawn first as small grey dots (e.g. every
+            trial of a search, with ``rows`` the best per latent size).
+        connect: join ``rows`` by a line, in order of ``x``.
+        input_values: where to draw the input-size line; ``None`` for none.
+        ylabel: y label (default: ``y``).
+        xlabel: x label.
+        max_labelled_ticks: when at most this many distinct latent sizes are
+            plotted, each gets a labelled tick (powers of two alone would
+            leave sizes such as 768 unlabelled).
+        title: axes title.
+        series_label: legend entry of the single series when ``label`` is None.
+        background_label: legend entry of ``background``.
+        figsize: figure size in inches.
 
     Returns:
-        The table as a string (no trailing newline). Missing values are blank.
+        The ``matplotlib.figure.Figure`` (detached from pyplot, as in
+        the other figures).
 
     Raises:
-        ValueError: empty ``rows`` or ``columns``, or a row that is not a dict.
+        ValueError: empty ``rows``, a row missing ``x``, ``y`` or ``label``, a
+            non-positive or non-finite ``x``, or a non-finite ``y``.
 
-    >>> print(markdown_table([{"model": "given", "mse": 0.0031}], floatfmt=".3f"))
-    | model | mse |
-    |:--|--:|
-    | given | 0.003 |
+    Example:
+        >>> fig = latent_figure([{"model": "a", "latent_size": 1024, "psnr": 20.0},
+        ...                      {"model": "b", "latent_size": 256, "psnr": 18.0}], "psnr")
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+        ['a', 'b']
     """
-    rows = list(rows)
+    def points(items, what, need_label):
+        items = list(items)
+        xs, ys, names = [], [], []
+        for i, row in enumerate(items):
+            if not isinstance(row, Mapping):
+                raise ValueError(f"{what}[{i}] must be a dict, got {type(row).__name__}")
+            keys = (x, y) + ((label,) if need_label else ())
+            missing = [k for k in keys if k not in row]
+            if missing:
+                raise ValueError(f"{what}[{i}] has no {missing} (it has {sorted(row)})")
+            xv, yv = row[x], row[y]
+            for key, v in ((x, xv), (y, yv)):
+                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                    raise ValueError(f"{what}[{i}][{key!r}] must be a finite number, got {v!r}")
+            if xv <= 0:
+                raise ValueError(f"{what}[{i}][{x!r}] must be positive for the log axis, got {xv!r}")
+            xs.append(float(xv))
+            ys.append(float(yv))
+            names.append(str(row[label]) if need_label else None)
+        return np.array(xs), np.array(ys), names
+
+    rows = list(rows) if rows is not None else []
     if not rows:
-        raise ValueError("rows is empty; pass at least one dict")
-    if not all(isinstance(r, Mapping) for r in rows):
-        raise ValueError("every row must be a dict {column: value}")
-    if columns is None:
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-    columns = list(columns)
-    if not columns:
-        raise ValueError("no columns to show")
-    headers = dict(headers or {})
+        raise ValueError("rows is empty; pass at least one dict with the x and y keys")
+    xs, ys, names = points(rows, "rows", label is not None)
+    bg = points(background, "background", False) if background is not None else None
 
-    def fmt_of(col):
-        if isinstance(floatfmt, Mapping):
-            return floatfmt.get(col, ".4f")
-        return floatfmt
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    if bg is not None and bg[0].size:
+        ax.scatter(bg[0], bg[1], s=14, color="0.65", alpha=0.7, label=background_label, zorder=1)
+    if connect:
+        order = np.argsort(xs, kind="stable")
+        ax.plot(xs[order], ys[order], color="0.3", linewidth=1, zorder=2)
+    markers = "osD^v<>pPX*h"
+    if label is None:
+        ax.scatter(xs, ys, s=40, color="C0", label=series_label, zorder=3)
+    else:
+        for i, (xv, yv, name) in enumerate(zip(xs, ys, names)):
+            ax.scatter([xv], [yv], s=50, color=f"C{i % 10}", marker=markers[i % len(markers)], label=name, zorder=3)
+    if input_values is not None:
+        ax.axvline(input_values, color="0.4", linestyle="--", linewidth=1, label=f"input size ({input_values} values)")
+    from matplotlib.ticker import FuncFormatter
 
-    def numeric(col):
-        vals = [r.get(col) for r in rows if r.get(col) is not None]
-        return bool(vals) and all(
-            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in vals
-        )
+    ax.set_xscale("log", base=2)
+    plotted = set(xs.tolist()) | (set(bg[0].tolist()) if bg is not None else set())
+    if input_values is not None:
+        plotted.add(float(input_values))
+    if len(plotted) <= max_labelled_ticks:  # label every latent size shown, e.g. 768 between 512 and 1024
+        ax.set_xticks(sorted(plotted))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _pos: ""))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel if ylabel is not None else y)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    handles, texts = ax.get_legend_handles_labels()
+    if texts:
+        ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return _detach(fig)
 
-    lines = [
-        "| " + " | ".join(_cell(headers.get(c, c), "") for c in columns) + " |",
-        "|" + "|".join("--:" if numeric(c) else ":--" for c in columns) + "|",
-    ]
-    for r in rows:
-        lines.append("| " + " | ".join(_cell(r.get(c), fmt_of(c)) for c in columns) + " |")
-    return "\n".join(lines)
+
+def _axis_colormap(channel: int, lightness: float, chroma: float, steps: int = 256):
+    """A colormap whose colours are Lab (lightness, t, 0) or (lightness, 0, t), t in [-chroma, chroma]."""
+    from matplotlib.colors import ListedColormap
+
+    t = np.linspace(-chroma, chroma, steps)
+    lab = np.zeros((1, steps, 3))
+    lab[..., 0] = lightness
+    lab[0, :, channel] = t
+    return ListedColormap(color.lab_to_rgb(lab)[0], name=f"lab_axis_{channel}")
+
+
+def lab_split_figure(
+    rgb,
+    extent: float | None = None,
+    chroma_lightness: float = 65.0,
+    scale_chroma: float = 60.0,
+    cell_inches: float = 1.9,
+    fontsize: int = 9,
+):
+    """An image and its three CIELAB channels side by side: RGB, L*, a*, b*.
+
+    L* is drawn in grey from 0 (black) to 100 (white). a* and b* are drawn with
+    colour scales made of the Lab hues they stand for: a* from green
+    (negative) through grey to magenta-red (positive) and b* from blue through
+    grey to yellow, at lightness ``chroma_lightness`` with the other chroma
+    channel at 0. The scale's two ends are the colours at ``-scale_chroma`` and
+    ``+scale_chroma`` whatever ``extent`` is, so the hue stays readable for the
+    weak chroma of typical photographs; the colour bars give the true values
+    in CIE units.
+
+    Args:
+        rgb: one image ``(H, W, 3)`` or several ``(N, H, W, 3)`` (one row each),
+            uint8 or float in [0, 1].
+        extent: a*, b* colour scales span ``[-extent, extent]``; ``None``: the
+            largest ``|a*|`` or ``|b*|`` in the images (at least 1).
+        chroma_lightness: L* of the a* and b* colour scales, in [0, 100].
+        scale_chroma: |a*| or |b*| of the colours at the ends of the scales (> 0).
+        cell_inches: width of one panel.
+        fontsize: title font size.
+
+    Returns:
+        The Figure: four image axes per row (RGB, L*, a*, b*) plus three colour
+        bars per row.
+
+    Raises:
+        ValueError: as :func:`cae_lib.color.rgb_to_lab`, or a bad ``extent`` or
+            ``chroma_lightness`` or ``scale_chroma``.
+
+    Example:
+        >>> import numpy as np
+        >>> fig = lab_split_figure(np.zeros((8, 8, 3), dtype=np.uint8))
+        >>> [ax.get_title() for ax in fig.axes[:4]]
+        ['RGB', 'L*', 'a*', 'b*']
+    """
+    x = np.asarray(rgb)
+    lab = color.rgb_to_lab(x)  # validates shape, dtype and range
+    shown = x if x.dtype == np.uint8 else np.clip(x.astype(np.float32), 0.0, 1.0)
+    if lab.ndim == 3:
+        lab, shown = lab[None], shown[None]
+    if not 0.0 <= chroma_lightness <= 100.0:
+        raise ValueError(f"chroma_lightness must be an L* in [0, 100]; got {chroma_lightness!r}")
+    if extent is None:
+        extent = max(1.0, float(np.ceil(np.abs(lab[..., 1:]).max())))
+    elif not (np.isfinite(extent) and extent > 0):
+        raise ValueError(f"extent must be a positive number of CIE units; got {extent!r}")
+    if not (np.isfinite(scale_chroma) and scale_chroma > 0):
+        raise ValueError(f"scale_chroma must be a positive number of CIE units; got {scale_chroma!r}")
+    n = lab.shape[0]
+    fig, axes = _figure(n, 4, figsize=(4 * cell_inches * 1.15, cell_inches * n))
+    panels = (
+        ("L*", 0, "gray", 0.0, 100.0),
+        ("a*", 1, _axis_colormap(1, chroma_lightness, scale_chroma), -extent, extent),
+        ("b*", 2, _axis_colormap(2, chroma_lightness, scale_chroma), -extent, extent),
+    )
+    for r in range(n):
+        axes[r, 0].imshow(shown[r], interpolation="nearest")
+        for c, (_, channel, cmap, lo, hi) in enumerate(panels, start=1):
+            im = axes[r, c].imshow(lab[r, ..., channel], cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+            fig.colorbar(im, ax=axes[r, c], fraction=0.046, pad=0.04)
+        for c, title in enumerate(("RGB", "L*", "a*", "b*")):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(title, fontsize=fontsize)
+    fig.tight_layout()
+    return _detach(fig)

@@ -29,17 +29,17 @@ building anything; keras-tuner then records the trial as ``FAILED`` without
 training or retrying it.
 
 :func:`search` runs a Hyperband, random or Bayesian search on the validation
-split of :func:`cae_lib.runs.task_data` and returns a :class:`SearchResult`: a
+split of :func:`cae_lib.tasks.task_data` and returns a :class:`SearchResult`: a
 table of all trials and the best architecture as a
-:class:`cae_lib.runs.RunConfig`, which :func:`cae_lib.runs.run` trains on the
+:class:`cae_lib.training.RunConfig`, which :func:`cae_lib.training.run` trains on the
 training set and evaluates on the test set like any other model. The
 **objective is** ``val_mse``, the validation mean squared error, tracked as a
 metric whatever the loss (so searches with different losses compare on the
 same scale; with the default ``loss="mse"`` it equals ``val_loss``).
 
-Searches are stored in the run cache, ``cae_lib.runs.cache_root() / "tuner" /
+Searches are stored in the run cache, ``cae_lib.cache.cache_root() / "tuner" /
 "<name>-<hash>"``, where the hash covers the search's settings, the search
-space, the data fingerprint and :data:`cae_lib.runs.CACHE_STAMP` (but not
+space, the data fingerprint and :data:`cae_lib.training.CACHE_STAMP` (but not
 ``max_trials``: raising it extends a finished search). With ``overwrite=False``
 (the default) an interrupted search resumes: finished trials are kept, the one
 that was running is run again, and the search goes on up to ``max_trials``.
@@ -53,17 +53,17 @@ and Bayesian searches also work with one local folder per machine)::
 
     # the chief: serves the oracle on port 8000 and trains nothing
     KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=0.0.0.0 KERASTUNER_ORACLE_PORT=8000 \\
-        python -m cae_lib.tuning latent_search --kind hyperband --budget 1024
+        python -m cae_lib tune latent_search --kind hyperband --budget 1024
 
     # each worker (tuner0, tuner1, ...), given the chief's address
     KERASTUNER_TUNER_ID=tuner0 KERASTUNER_ORACLE_IP=10.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
-        python -m cae_lib.tuning latent_search --kind hyperband --budget 1024
+        python -m cae_lib tune latent_search --kind hyperband --budget 1024
 
     # one machine with two GPUs: the chief and one worker per GPU
     export KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
-    KERASTUNER_TUNER_ID=chief python -m cae_lib.tuning latent_search &
-    CUDA_VISIBLE_DEVICES=0 KERASTUNER_TUNER_ID=tuner0 python -m cae_lib.tuning latent_search &
-    CUDA_VISIBLE_DEVICES=1 KERASTUNER_TUNER_ID=tuner1 python -m cae_lib.tuning latent_search &
+    KERASTUNER_TUNER_ID=chief python -m cae_lib tune latent_search &
+    CUDA_VISIBLE_DEVICES=0 KERASTUNER_TUNER_ID=tuner0 python -m cae_lib tune latent_search &
+    CUDA_VISIBLE_DEVICES=1 KERASTUNER_TUNER_ID=tuner1 python -m cae_lib tune latent_search &
     wait
 
 The chief returns when every trial has ended; its result (and its
@@ -84,12 +84,11 @@ Example:
     >>> hypermodel.latent_channel_choices
     {'max': (4, 8, 12, 16), 'avg': (4, 8, 12, 16), 'none': (1,)}
     >>> result = search("latent", kind="random", profile="smoke")  # doctest: +SKIP
-    >>> runs.run(result.best)  # doctest: +SKIP
+    >>> training.run(result.best)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import io
@@ -100,7 +99,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,8 +107,9 @@ from typing import Any
 import keras_tuner as kt
 import numpy as np
 
-from cae_lib import experiments, models, runs
-from cae_lib.data import stratified_subset
+from cae_lib import cache, models, tasks, training, validate
+from cae_lib.data import load_data, stratified_subset
+from cae_lib.evaluation import shape_text
 from cae_lib.models import POOLINGS, CAESpec
 from cae_lib.profiles import Profile, get_profile
 
@@ -138,7 +138,7 @@ KINDS = ("hyperband", "random", "bayesian")
 OBJECTIVE = "val_mse"
 """The objective every search minimises: validation mean squared error."""
 
-GIVEN_LATENT_SIZE = 1024
+GIVEN_LATENT_SIZE = CAESpec().latent_size
 """Latent size of the given network (8x8x16), the default budget."""
 
 FILTER_MULTIPLIERS = (1, 2, 4)
@@ -155,7 +155,6 @@ KERNEL_SIZES = (3, 5)
 LEARNING_RATE_RANGE = (1e-4, 1e-2)
 """Bounds of the log-uniform learning-rate choice."""
 
-_OPTIMIZERS = ("adam", "rmsprop", "sgd")
 _ENV_ID, _ENV_IP, _ENV_PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"
 #: Part of every search's key; bump it when the stored format or the trial procedure changes.
 SEARCH_STAMP = "tuning-1"
@@ -167,12 +166,6 @@ class LatentBudgetError(kt.errors.FailedTrialError, ValueError):
     Being a ``keras_tuner.errors.FailedTrialError``, it makes keras-tuner mark
     the trial ``FAILED`` without training or retrying it.
     """
-
-
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- the search space
@@ -228,17 +221,17 @@ class CAEHyperModel(kt.HyperModel):
         spec = CAESpec() if spec is None else spec
         if not isinstance(spec, CAESpec):
             raise ValueError(f"spec must be a cae_lib.models.CAESpec, got {type(spec).__name__}")
-        if loss not in runs.LOSSES:
-            raise ValueError(f"loss must be one of {runs.LOSSES}, got {loss!r}")
-        if optimizer not in _OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
+        if loss not in training.LOSSES:
+            raise ValueError(f"loss must be one of {training.LOSSES}, got {loss!r}")
+        if optimizer not in training.OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {training.OPTIMIZERS}, got {optimizer!r}")
         if latent_budget is not None:
-            latent_budget = _check_positive_int(latent_budget, "latent_budget")
+            latent_budget = validate.positive_int(latent_budget, "latent_budget")
         self.spec = spec
         self.loss = loss
         self.latent_budget = latent_budget
         self.optimizer = optimizer
-        self.batch_size = _check_positive_int(batch_size, "batch_size")
+        self.batch_size = validate.positive_int(batch_size, "batch_size")
         self.seed = int(seed)
 
         self.filter_choices = tuple(
@@ -363,19 +356,16 @@ class CAEHyperModel(kt.HyperModel):
         learning_rate = float(hp.values["learning_rate"])
         keras.utils.set_random_seed(self.seed)
         model = models.build_cae(spec, name="cae")
-        optimizer = {
-            "adam": keras.optimizers.Adam,
-            "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD,
-        }[self.optimizer](learning_rate=learning_rate)
+        optimizer = keras.optimizers.get({"class_name": self.optimizer, "config": {"learning_rate": learning_rate}})
         model.compile(optimizer=optimizer, loss=self.loss, metrics=["mse"])
         return model
 
     def fit(self, hp, model, x, y=None, *, validation_data=None, epochs=1, verbose=0, **kwargs):
         """Train ``model`` on ``(x, y)`` and report the trial's metrics.
 
-        NumPy arrays go through the same ``tf.data`` pipeline as
-        :func:`cae_lib.runs.run` (shuffled with the hypermodel's seed).
+        The arrays go through the same input pipeline as
+        :func:`cae_lib.training.run` (:func:`cae_lib.tasks.training_batches`,
+        each epoch's order seeded by the hypermodel's seed and the epoch).
 
         Args:
             hp: the trial's hyperparameters (unused: the model is already built).
@@ -396,15 +386,15 @@ class CAEHyperModel(kt.HyperModel):
             raise ValueError("CAEHyperModel.fit needs validation_data=(x_val, y_val): it gives the objective val_mse")
         y = x if y is None else y
         x_val, y_val = validation_data
-        train = runs.make_dataset(x, y, self.batch_size, True, self.seed) if isinstance(x, np.ndarray) else None
-        val = runs.make_dataset(x_val, y_val, self.batch_size, False, self.seed) if isinstance(x_val, np.ndarray) else None
+        first = int(kwargs.pop("initial_epoch", 0) or 0)
+        kwargs.pop("shuffle", None)
+        batches = tasks.training_batches(x, y, batch_size=self.batch_size, seed=self.seed, first_epoch=first)
         start = time.perf_counter()
-        if train is not None and val is not None:
-            kwargs.setdefault("shuffle", False)  # the pipeline shuffles
-            history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose, **kwargs)
-        else:
-            kwargs.setdefault("batch_size", self.batch_size)
-            history = model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, verbose=verbose, **kwargs)
+        history = model.fit(
+            batches, steps_per_epoch=tasks.steps_per_epoch(len(x), self.batch_size), initial_epoch=first,
+            validation_data=(x_val, y_val), validation_batch_size=max(self.batch_size, 256),
+            epochs=epochs, verbose=verbose, **kwargs,
+        )
         seconds = time.perf_counter() - start
         h = history.history
         val_mse = np.asarray(h.get(OBJECTIVE, []), dtype=float)
@@ -422,14 +412,19 @@ class CAEHyperModel(kt.HyperModel):
 class _RecordTrials:
     """Keeps the ids of the trials this process trained (in ``trials_run_here``)."""
 
+    def __init__(self, *args, **kwargs):
+        self.trials_run_here: list[str] = []
+        super().__init__(*args, **kwargs)
+
     def on_trial_end(self, trial):
-        self.__dict__.setdefault("trials_run_here", []).append(trial.trial_id)
+        self.trials_run_here.append(trial.trial_id)
         super().on_trial_end(trial)
 
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        # keras-tuner imports TensorBoard's hparams plugin on every trial under
-        # the TensorFlow backend, even without a TensorBoard callback; TensorFlow
-        # no longer installs TensorBoard, so only go there when one is used.
+        # keras-tuner (1.4) imports TensorBoard's hparams plugin for every trial
+        # under the TensorFlow backend, even without a TensorBoard callback, and
+        # offers no public switch; TensorFlow no longer installs TensorBoard.
+        # Only go there when a TensorBoard callback is used.
         if any(type(c).__name__ == "TensorBoard" for c in callbacks):
             super()._configure_tensorboard_dir(callbacks, trial, execution)
 
@@ -474,12 +469,7 @@ def distributed_role() -> str:
 
 def search_dir(name: str, key: str, cache_dir: str | os.PathLike | None = None) -> Path:
     """Folder of a search: ``cache_root(cache_dir) / "tuner" / f"{name}-{key[:16]}"``."""
-    return runs.cache_root(cache_dir) / "tuner" / f"{name}-{key[:16]}"
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    runs.atomic_write_json(path, obj)
+    return cache.entry_dir(cache.cache_root(cache_dir) / "tuner", name, key)
 
 
 def _trial_row(trial, hypermodel: CAEHyperModel) -> dict:
@@ -515,12 +505,12 @@ def _recorded_trials(tuner, path: Path, role: str) -> list:
     """The trials the oracle knows (chief, local), or those on disk (a worker)."""
     if role != "worker":
         return list(tuner.oracle.trials.values())
-    from keras_tuner.src.engine import trial as trial_module
+    from keras_tuner.engine.trial import Trial
 
     trials = []
     for fname in sorted(path.glob("trial_*/trial.json")):
         try:
-            trials.append(trial_module.Trial.load(str(fname)))
+            trials.append(Trial.load(str(fname)))
         except (OSError, ValueError, KeyError):
             continue  # being written by the chief right now
     return trials
@@ -563,6 +553,170 @@ def best_per_latent(trials: Sequence[dict]) -> list[dict]:
     return [best[size] for size in sorted(best)]
 
 
+#: Columns of the trials table (:func:`trial_rows`), in order.
+TRIAL_COLUMNS = (
+    "trial",
+    "status",
+    "filters",
+    "convs_per_stage",
+    "kernel_size",
+    "pooling",
+    "latent_shape",
+    "latent_size",
+    "params",
+    "learning_rate",
+    "epoch_budget",
+    "epochs_run",
+    "val_mse",
+)
+
+#: Header text of each trials-table column.
+TRIAL_HEADERS = {
+    "trial": "trial",
+    "status": "status",
+    "filters": "filters",
+    "convs_per_stage": "convs / stage",
+    "kernel_size": "kernel",
+    "pooling": "pooling",
+    "latent_shape": "latent shape",
+    "latent_size": "latent values",
+    "params": "parameters",
+    "learning_rate": "learning rate",
+    "epoch_budget": "epoch budget",
+    "epochs_run": "epochs trained",
+    "val_mse": "validation MSE",
+}
+
+#: Number formats of the float columns of the trials table.
+TRIAL_FLOATFMT = {"learning_rate": ".2e", "val_mse": ".5f"}
+
+
+def _choices_text(config: Mapping) -> str:
+    if "values" in config:
+        return ", ".join(str(v) for v in config["values"])
+    if "min_value" in config and "max_value" in config:
+        text = f"{config['min_value']:g} to {config['max_value']:g}"
+        sampling = config.get("sampling") or "linear"
+        step = config.get("step")
+        extra = [sampling] if sampling != "linear" else []
+        if step not in (None, 1):
+            extra.append(f"step {step:g}")
+        return text + (f" ({', '.join(extra)})" if extra else "")
+    if "value" in config:
+        return str(config["value"])
+    return "True, False"  # keras-tuner's Boolean has no other field
+
+
+def search_space_rows(hp) -> list[dict]:
+    """One row per hyperparameter of a keras-tuner search space.
+
+    Args:
+        hp: a ``keras_tuner.HyperParameters`` in which the space has been
+            declared (e.g. after ``CAEHyperModel().spec_for(hp)``).
+
+    Returns:
+        ``[{"hyperparameter", "choices", "default", "condition"}]`` in
+        declaration order: ``choices`` lists a Choice's values or gives a
+        range as ``"low to high (sampling)"``; ``condition`` says when the
+        hyperparameter is active (``"pooling in max, avg"``) or is empty.
+
+    Raises:
+        ValueError: ``hp`` has no ``space`` or the space is empty.
+
+    Example:
+        >>> import keras_tuner as kt  # doctest: +SKIP
+        >>> hp = kt.HyperParameters(); _ = hp.Choice("k", [3, 5], default=3)  # doctest: +SKIP
+        >>> search_space_rows(hp)  # doctest: +SKIP
+        [{'hyperparameter': 'k', 'choices': '3, 5', 'default': 3, 'condition': ''}]
+    """
+    space = getattr(hp, "space", None)
+    if not space:
+        raise ValueError(
+            "hp must be a keras_tuner.HyperParameters with a declared space; "
+            "call hypermodel.build(hp) or CAEHyperModel.spec_for(hp) first"
+        )
+    rows = []
+    for param in space:
+        config = param.get_config()
+        conditions = []
+        for cond in config.get("conditions", []):
+            c = cond.get("config", cond)
+            conditions.append(f"{c['name']} in {', '.join(str(v) for v in c['values'])}")
+        rows.append(
+            {
+                "hyperparameter": config["name"],
+                "choices": _choices_text(config),
+                "default": config.get("default", config.get("value")),
+                "condition": "; ".join(conditions),
+            }
+        )
+    return rows
+
+
+def trial_rows(trials: Sequence[Mapping]) -> list[dict]:
+    """Rows of the trials table, best first.
+
+    Args:
+        trials: :attr:`cae_lib.tuning.SearchResult.trials` (dicts with
+            ``trial_id``, ``status``, ``spec``, ``latent_shape``,
+            ``latent_size``, ``params``, ``learning_rate``, ``epochs_run``,
+            ``val_mse`` and ``hyperparameters``).
+
+    Returns:
+        One dict per trial with the keys of :data:`TRIAL_COLUMNS`, sorted by
+        ``val_mse`` (lowest first); trials without a finite ``val_mse`` (failed,
+        running) come last, in their original order. ``epoch_budget`` is
+        Hyperband's ``tuner/epochs`` (the epoch a trial trains up to; ``None``
+        for other searches).
+
+    Raises:
+        ValueError: a trial lacks one of the keys above.
+
+    Example:
+        >>> spec = {"filters": [8, 12, 16], "convs_per_stage": 1, "kernel_size": 3, "pooling": "max"}
+        >>> t = dict(trial_id="0", status="COMPLETED", spec=spec, latent_shape=[8, 8, 16], latent_size=1024,
+        ...          params=4911, learning_rate=1e-3, epochs_run=2, val_mse=0.01, hyperparameters={})
+        >>> row = trial_rows([t])[0]
+        >>> row["filters"], row["latent_shape"], row["epoch_budget"]
+        ('8, 12, 16', '8×8×16', None)
+    """
+    needed = ("trial_id", "status", "spec", "latent_shape", "latent_size", "params", "learning_rate",
+              "epochs_run", "val_mse")
+    rows = []
+    for i, t in enumerate(trials):
+        if not isinstance(t, Mapping):
+            raise ValueError(f"trials[{i}] must be a dict (a row of SearchResult.trials), got {type(t).__name__}")
+        missing = [k for k in needed if k not in t]
+        if missing:
+            raise ValueError(f"trials[{i}] has no {missing}; pass SearchResult.trials from cae_lib.tuning.search")
+        spec = t["spec"]
+        score = t["val_mse"]
+        finite = isinstance(score, numbers.Real) and not isinstance(score, bool) and math.isfinite(score)
+        rows.append(
+            (
+                (0, float(score)) if finite else (1, 0.0),
+                i,
+                {
+                    "trial": str(t["trial_id"]),
+                    "status": str(t["status"]),
+                    "filters": ", ".join(str(f) for f in spec["filters"]),
+                    "convs_per_stage": spec["convs_per_stage"],
+                    "kernel_size": spec["kernel_size"],
+                    "pooling": spec["pooling"],
+                    "latent_shape": shape_text(t["latent_shape"]),
+                    "latent_size": t["latent_size"],
+                    "params": t["params"],
+                    "learning_rate": t["learning_rate"],
+                    "epoch_budget": (t.get("hyperparameters") or {}).get("tuner/epochs"),
+                    "epochs_run": t["epochs_run"],
+                    "val_mse": float(score) if finite else None,
+                },
+            )
+        )
+    rows.sort(key=lambda item: (item[0], item[1]))
+    return [row for _, _, row in rows]
+
+
 @dataclass
 class SearchResult:
     """What :func:`search` returns.
@@ -585,11 +739,13 @@ class SearchResult:
             On a worker it holds what the shared folder showed when the worker
             stopped; the chief's is complete.
         best_trial: the completed trial with the lowest ``val_mse`` (or ``None``).
-        best: ``best_trial`` as a :class:`~cae_lib.runs.RunConfig` named
-            ``f"{name}_best"``, with the chapters' epochs and patience, for
-            :func:`cae_lib.runs.run`.
+        best: ``best_trial`` as a :class:`~cae_lib.training.RunConfig` named
+            ``f"{name}_best"``, for :func:`cae_lib.training.run`.
+        space: ``[{"hyperparameter", "choices", "default", "condition"}]``,
+            the search space (:func:`search_space_rows`).
         trials_run_here: ids of the trials this process trained in this call.
-        tuner: the keras-tuner tuner (for ``results_summary()`` and the like).
+        tuner: the keras-tuner tuner, or ``None`` when a finished search was
+            reloaded from its stored result without keras-tuner.
     """
 
     name: str
@@ -601,7 +757,8 @@ class SearchResult:
     objective: str
     trials: list[dict]
     best_trial: dict | None
-    best: runs.RunConfig | None
+    best: training.RunConfig | None
+    space: list[dict] = field(default_factory=list)
     trials_run_here: list[str] = field(default_factory=list)
     tuner: Any = field(default=None, repr=False, compare=False)
 
@@ -614,8 +771,16 @@ class SearchResult:
         """:func:`best_per_latent` of :attr:`trials`."""
         return best_per_latent(self.trials)
 
+    def table_rows(self) -> list[dict]:
+        """:func:`trial_rows` of :attr:`trials`: the trials table, best first."""
+        return trial_rows(self.trials)
 
-def _make_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epochs, strategy):
+    def budget_sizes(self) -> list[int]:
+        """The latent sizes the search could sample under its budget, smallest first."""
+        return sorted({t["latent_size"] for t in self.trials})
+
+
+def _make_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epochs, strategy, role):
     common = dict(
         hypermodel=hypermodel,
         objective=kt.Objective(OBJECTIVE, direction="min"),
@@ -633,8 +798,75 @@ def _make_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epoc
     # Hyperband brackets are set by max_epochs (factor 3); it repeats them (no
     # iteration limit) until max_trials trials, the budget of every kind.
     tuner = _Hyperband(max_epochs=max_epochs, factor=3, hyperband_iterations=None, **common)
-    getattr(tuner.oracle, "_oracle", tuner.oracle).max_trials = max_trials
+    if role != "worker":  # a worker's oracle is a client of the chief's, which holds the budget
+        tuner.oracle.max_trials = max_trials
     return tuner
+
+
+def _damaged_state(path: Path) -> list[Path]:
+    """keras-tuner state files in ``path`` that are not valid JSON."""
+    damaged = []
+    for fname in [path / "oracle.json", *sorted(path.glob("trial_*/trial.json")), *sorted(path.glob("*.json"))]:
+        if fname.name in ("search.json", "results.json") or not fname.is_file():
+            continue
+        try:
+            json.loads(fname.read_text())
+        except (OSError, ValueError):
+            damaged.append(fname)
+    return sorted(set(damaged))
+
+
+def _open_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epochs, strategy, role, verbose):
+    """Build the tuner and reload its stored state; a damaged state file is named, with the way out."""
+    reload_oracle = not overwrite and role != "worker" and (path / "oracle.json").is_file()
+    damaged = [] if overwrite else _damaged_state(path)
+    if damaged:
+        names = ", ".join(str(d) for d in damaged)
+        trials = [d for d in damaged if d.name == "trial.json"]
+        advice = (
+            f"move the damaged trial folder{'s' if len(trials) > 1 else ''} "
+            f"{', '.join(str(t.parent) for t in trials)} aside (those trials are run again, the others are kept)"
+            if trials and len(trials) == len(damaged)
+            else "rerun with --overwrite (overwrite=True) to start the search again"
+        )
+        raise cache.CacheError(f"keras-tuner state file {names} is damaged (not valid JSON): {advice}")
+    try:
+        with contextlib.redirect_stdout(sys.stdout if verbose else io.StringIO()):
+            # keras-tuner prints "Reloading Tuner from ..." when it resumes a search
+            tuner = _make_tuner(
+                kind, hypermodel, path=path, overwrite=overwrite, seed=seed,
+                max_trials=max_trials, max_epochs=max_epochs, strategy=strategy, role=role,
+            )
+            if reload_oracle and not (path / f"{tuner.tuner_id}.json").is_file():
+                # a search run under other tuner ids (a distributed search): keras-tuner
+                # only reloads when it finds this id's own file; reload the oracle itself.
+                tuner.oracle.reload()
+    except OSError as exc:
+        raise cache.CacheError(f"cannot open the search in {path}: {exc.strerror or exc}") from None
+    return tuner
+
+
+def _finished_result(path: Path, key: str, max_trials: int) -> dict | None:
+    """The stored ``results.json`` of a finished search with this key and at least ``max_trials`` trials."""
+    try:
+        stored = json.loads((path / "results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    trials = stored.get("trials") or []
+    ended = [t for t in trials if t.get("status") in ("COMPLETED", "FAILED", "INVALID")]
+    return stored if len(ended) >= max_trials and len(ended) == len(trials) else None
+
+
+def _write_if_changed(path: Path, obj: Any) -> None:
+    try:
+        if json.loads(path.read_text()) == json.loads(json.dumps(obj, default=str)):
+            return  # nothing new: a finished search also reloads from a read-only cache
+    except (OSError, ValueError):
+        pass
+    cache.ensure_dir(path.parent)
+    cache.write_json(path, obj)
 
 
 def search(
@@ -651,7 +883,8 @@ def search(
     seed: int = 0,
     loss: str = "mse",
     batch_size: int = 64,
-    patience: int | None = 3,
+    patience: int | None = training.DEFAULT_PATIENCE,
+    best_epochs: int = training.DEFAULT_EPOCHS,
     strategy=None,
     verbose: int = 0,
 ) -> SearchResult:
@@ -659,9 +892,10 @@ def search(
 
     Trials train on the profile's training split and are scored on its
     validation split (``val_mse``); the test split is left for
-    :func:`cae_lib.runs.run` on :attr:`SearchResult.best`. Under
+    :func:`cae_lib.training.run` on :attr:`SearchResult.best`. Under
     ``KERASTUNER_*`` variables this process takes its part in a distributed
-    search (module docstring).
+    search (module docstring). A finished search is reloaded from its stored
+    result without keras-tuner, so it also loads from a read-only cache.
 
     Args:
         name: names the search folder and the best run (``f"{name}_best"``);
@@ -671,24 +905,21 @@ def search(
             network's); ``None`` for no limit.
         profile: a profile or its name (default ``CAE_PROFILE``): the data
             subset and the budget, ``tuner_max_trials`` trials of at most
-            ``tuner_max_epochs`` epochs (smoke: 2 trials of 1 epoch; full: 30
-            of at most 12), trained on ``tuner_train_per_class`` images per
-            class (full: 1,000, a stratified subset of the training part)
-            and validated on the whole validation part.
-        data: a :class:`cae_lib.data.CifarData` (default:
-            :func:`cae_lib.runs.load_data`).
-        cache_dir: cache folder (default :func:`cae_lib.runs.cache_root`).
+            ``tuner_max_epochs`` epochs, trained on ``tuner_train_per_class``
+            images per class and validated on the whole validation part.
+        data: a :class:`cae_lib.data.CifarData` (default: :func:`cae_lib.data.load_data`).
+        cache_dir: cache folder (default :func:`cae_lib.cache.cache_root`).
         max_trials: trial budget (default: the profile's). Not part of the
             key: a larger value on a stored search adds trials.
         max_epochs: most epochs per trial (default: the profile's).
         overwrite: delete the stored search and start again (ignored, with a
             warning, on a distributed worker). ``False``: resume.
-        seed: seeds the sampler, weight initialisation and shuffling.
+        seed: seeds the sampler, weight initialisation and batch order.
         loss: training loss (the objective stays ``val_mse``).
         batch_size: images per step, in trials and in the best run.
-        patience: early stopping on ``val_mse`` inside a trial (``None``: off).
-        strategy: a ``tf.distribute`` strategy each trial builds and trains
-            under (keras-tuner's ``distribution_strategy``).
+        patience: early stopping inside a trial and in the best run (``None``: off).
+        best_epochs: the epochs the best run asks for.
+        strategy: a ``tf.distribute`` strategy each trial builds and trains under.
         verbose: Keras/keras-tuner verbosity (0: quiet).
 
     Returns:
@@ -699,6 +930,8 @@ def search(
             that leaves no training or validation images, or incomplete
             ``KERASTUNER_*`` variables.
         ImportError: ``kind="bayesian"`` without scikit-learn installed.
+        cae_lib.cache.CacheError: a damaged keras-tuner state file (named), or
+            a cache that cannot be written where the search must write.
 
     Example:
         >>> result = search("latent", kind="random", profile="smoke", cache_dir="/tmp/c")  # doctest: +SKIP
@@ -714,23 +947,19 @@ def search(
                 "kind='bayesian' needs scikit-learn (pip install scikit-learn, or keras-tuner[bayesian]); "
                 "kind='hyperband' and kind='random' do not"
             ) from None
-    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_." for c in name):
-        raise ValueError(f"name must be a non-empty string of letters, digits, '-', '_' or '.', got {name!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    validate.name(name, "search name")
+    seed = validate.non_negative_int(seed, "seed")
     if patience is not None:
-        patience = _check_positive_int(patience, "patience")
+        patience = validate.positive_int(patience, "patience")
+    best_epochs = validate.positive_int(best_epochs, "best_epochs")
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
-    max_trials = _check_positive_int(prof.tuner_max_trials if max_trials is None else max_trials, "max_trials")
-    max_epochs = _check_positive_int(prof.tuner_max_epochs if max_epochs is None else max_epochs, "max_epochs")
+    max_trials = validate.positive_int(prof.tuner_max_trials if max_trials is None else max_trials, "max_trials")
+    max_epochs = validate.positive_int(prof.tuner_max_epochs if max_epochs is None else max_epochs, "max_epochs")
     role = distributed_role()
-    hypermodel = CAEHyperModel(loss=loss, latent_budget=latent_budget, batch_size=batch_size, seed=int(seed))
+    hypermodel = CAEHyperModel(loss=loss, latent_budget=latent_budget, batch_size=batch_size, seed=seed)
 
-    data = runs.load_data() if data is None else data
-    arrays = runs.task_data("reconstruct", prof, data=data)
-    for part in ("x_train", "x_val"):
-        if len(getattr(arrays, part)) == 0:
-            raise ValueError(f"profile {prof.name!r} leaves no images in {part}; use a larger subset")
+    data = load_data() if data is None else data
+    arrays = tasks.task_data("reconstruct", prof, data=data)
     x_train = arrays.x_train
     if prof.tuner_train_per_class is not None:
         keep = stratified_subset(arrays.train_index, data.labels, prof.tuner_train_per_class)
@@ -743,7 +972,7 @@ def search(
         "loss": loss,
         "optimizer": hypermodel.optimizer,
         "batch_size": hypermodel.batch_size,
-        "seed": int(seed),
+        "seed": seed,
         "max_epochs": max_epochs,
         "patience": patience,
         "profile": {
@@ -762,9 +991,30 @@ def search(
         },
         "objective": OBJECTIVE,
     }
-    blob = {"settings": settings, "data": arrays.fingerprint, "stamp": [runs.CACHE_STAMP, SEARCH_STAMP]}
-    key = hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
+    stamp = [training.CACHE_STAMP, SEARCH_STAMP]
+    key = hashlib.sha256(
+        json.dumps({"settings": settings, "data": arrays.fingerprint, "split": arrays.split, "stamp": stamp},
+                   sort_keys=True).encode()
+    ).hexdigest()
     path = search_dir(name, key, cache_dir)
+    space = search_space_rows(_declared_space(hypermodel))
+
+    def best_config(trial):
+        if trial is None:
+            return None
+        return training.RunConfig(
+            name=f"{name}_best", model=CAESpec.from_dict(trial["spec"]), task="reconstruct", loss=loss,
+            optimizer=hypermodel.optimizer, learning_rate=trial["learning_rate"], batch_size=hypermodel.batch_size,
+            epochs=best_epochs, early_stopping_patience=patience, seed=seed, profile=prof.name,
+        )
+
+    stored = None if overwrite or role != "local" else _finished_result(path, key, max_trials)
+    if stored is not None:
+        return SearchResult(
+            name=name, kind=kind, role=role, path=path, key=key, latent_budget=latent_budget, objective=OBJECTIVE,
+            trials=stored["trials"], best_trial=stored["best_trial"], best=best_config(stored["best_trial"]),
+            space=space,
+        )
 
     if role == "worker" and overwrite:
         warnings.warn(
@@ -774,140 +1024,53 @@ def search(
             stacklevel=2,
         )
         overwrite = False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tuner_id = os.environ.get(_ENV_ID, "tuner0")
-    if not overwrite and role != "worker" and (path / "oracle.json").is_file():
-        # keras-tuner reloads only if it finds this tuner id's state file; after a
-        # distributed search (other ids) make sure the oracle is reloaded, not reset.
-        marker = path / f"{tuner_id}.json"
-        if not marker.exists():
-            marker.write_text("{}")
-
-    with contextlib.redirect_stdout(sys.stdout if verbose else io.StringIO()):
-        # keras-tuner prints "Reloading Tuner from ..." when it resumes a search
-        tuner = _make_tuner(
-            kind, hypermodel, path=path, overwrite=overwrite, seed=int(seed),
-            max_trials=max_trials, max_epochs=max_epochs, strategy=strategy,
+    cache.ensure_dir(path.parent)
+    with cache.locked(path) if role == "local" else contextlib.nullcontext():
+        tuner = _open_tuner(
+            kind, hypermodel, path=path, overwrite=overwrite, seed=seed, max_trials=max_trials,
+            max_epochs=max_epochs, strategy=strategy, role=role, verbose=verbose,
         )
-    tuner.__dict__.setdefault("trials_run_here", [])
-    if role != "worker":
-        _write_json(
-            path / "search.json",
-            {"settings": settings, "key": key, "data_fingerprint": arrays.fingerprint,
-             "data_source": arrays.source, "stamp": blob["stamp"], "keras_tuner_version": kt.__version__},
+        if role != "worker":
+            _write_if_changed(
+                path / "search.json",
+                {"settings": settings, "key": key, "data_fingerprint": arrays.fingerprint, "split": arrays.split,
+                 "data_source": arrays.source, "stamp": stamp, "keras_tuner_version": kt.__version__},
+            )
+        callbacks = []
+        if patience is not None:
+            import keras
+
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="min", patience=patience))
+        tuner.search(
+            x_train, x_train, validation_data=(arrays.x_val, arrays.y_val), epochs=max_epochs,
+            callbacks=callbacks, verbose=verbose,
         )
+        if role != "worker":
+            # The oracle saves its state before it lets go of the trial that just
+            # ended; on a chief nothing saves it afterwards, and a later reload
+            # would run that finished trial again. Save the final state.
+            tuner.save()
 
-    callbacks = []
-    if patience is not None:
-        import keras
-
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=OBJECTIVE, mode="min", patience=patience))
-    tuner.search(
-        x_train,
-        x_train,
-        validation_data=(arrays.x_val, arrays.y_val),
-        epochs=max_epochs,
-        callbacks=callbacks,
-        verbose=verbose,
+        rows = sorted((_trial_row(t, hypermodel) for t in _recorded_trials(tuner, path, role)), key=_sort_key)
+        completed = [
+            r for r in rows if r["status"] == "COMPLETED" and r["val_mse"] is not None and math.isfinite(r["val_mse"])
+        ]
+        best_trial = min(completed, key=lambda r: (r["val_mse"], _sort_key(r))) if completed else None
+        best = best_config(best_trial)
+        if role != "worker":
+            _write_if_changed(
+                path / "results.json",
+                {"key": key, "trials": rows, "best_trial": best_trial,
+                 "best_config": None if best is None else best.to_dict()},
+            )
+    return SearchResult(
+        name=name, kind=kind, role=role, path=path, key=key, latent_budget=latent_budget, objective=OBJECTIVE,
+        trials=rows, best_trial=best_trial, best=best, space=space,
+        trials_run_here=list(tuner.trials_run_here), tuner=tuner,
     )
-    if role != "worker":
-        # The oracle saves its state before it lets go of the trial that just
-        # ended; on a chief nothing saves it afterwards, and a later reload
-        # would run that finished trial again. Save the final state.
-        tuner.save()
-
-    rows = sorted((_trial_row(t, hypermodel) for t in _recorded_trials(tuner, path, role)), key=_sort_key)
-    completed = [r for r in rows if r["status"] == "COMPLETED" and r["val_mse"] is not None and math.isfinite(r["val_mse"])]
-    best_trial = min(completed, key=lambda r: (r["val_mse"], _sort_key(r))) if completed else None
-    best = None
-    if best_trial is not None:
-        best = runs.RunConfig(
-            name=f"{name}_best",
-            model=CAESpec.from_dict(best_trial["spec"]),
-            task="reconstruct",
-            loss=loss,
-            optimizer=hypermodel.optimizer,
-            learning_rate=best_trial["learning_rate"],
-            batch_size=hypermodel.batch_size,
-            epochs=experiments.EPOCHS,
-            early_stopping_patience=experiments.PATIENCE,
-            seed=int(seed),
-            profile=prof.name,
-        )
-    result = SearchResult(
-        name=name,
-        kind=kind,
-        role=role,
-        path=path,
-        key=key,
-        latent_budget=latent_budget,
-        objective=OBJECTIVE,
-        trials=rows,
-        best_trial=best_trial,
-        best=best,
-        trials_run_here=list(tuner.__dict__.get("trials_run_here", [])),
-        tuner=tuner,
-    )
-    if role != "worker":
-        _write_json(
-            path / "results.json",
-            {"trials": rows, "best_trial": best_trial, "best_config": None if best is None else best.to_dict()},
-        )
-    return result
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m cae_lib.tuning NAME [options]``: run (or resume, or reload) a search.
-
-    Prints one line per trial and the best configuration as JSON; returns the
-    exit status.
-    """
-    parser = argparse.ArgumentParser(prog="python -m cae_lib.tuning", description=main.__doc__.split("\n")[0])
-    parser.add_argument("name", help="search name (names its cache folder)")
-    parser.add_argument("--kind", choices=KINDS, default="hyperband")
-    budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--budget", type=int, default=GIVEN_LATENT_SIZE, help="largest latent size (default 1024)")
-    budget.add_argument("--no-budget", action="store_true", help="no latent-size limit")
-    parser.add_argument("--profile", choices=["full", "smoke"], help="default: CAE_PROFILE, else full")
-    parser.add_argument("--source", help="a CIFAR-10 copy (default: CAE_DATA, else Keras' download)")
-    parser.add_argument("--cache", help="cache folder (default: CAE_CACHE, else ~/.cache/cae_lib/runs)")
-    parser.add_argument("--max-trials", type=int, help="trial budget (default: the profile's)")
-    parser.add_argument("--max-epochs", type=int, help="most epochs per trial (default: the profile's)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="start the search again")
-    parser.add_argument("--verbose", type=int, default=1)
-    args = parser.parse_args(argv)
-    try:
-        result = search(
-            args.name,
-            kind=args.kind,
-            latent_budget=None if args.no_budget else args.budget,
-            profile=args.profile,
-            data=runs.load_data(args.source),
-            cache_dir=args.cache,
-            max_trials=args.max_trials,
-            max_epochs=args.max_epochs,
-            overwrite=args.overwrite,
-            seed=args.seed,
-            verbose=args.verbose,
-        )
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"search: {result.name} ({result.kind}, {result.role}), folder {result.path}")
-    for t in result.trials:
-        score = "-" if t["val_mse"] is None else f"{t['val_mse']:.5f}"
-        print(f"  trial {t['trial_id']:>4} {t['status']:9s} latent {t['latent_size']:5d} "
-              f"params {t['params']:7d} val_mse {score}")
-    if result.best is not None:
-        print("best configuration:")
-        print(json.dumps(result.best.to_dict(), indent=2, sort_keys=True))
-    return 0
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.exit(main())
+def _declared_space(hypermodel: CAEHyperModel):
+    hp = kt.HyperParameters()
+    hypermodel.spec_for(hp)
+    return hp
