@@ -1,22 +1,23 @@
-"""CIFAR-10 loading, the deterministic stratified split, and scaling to [0, 1].
+"""CIFAR-10 as the experiments use it: loading, the deterministic stratified split, scaling.
 
 All 60,000 CIFAR-10 images are pooled (CIFAR-10's own train set first, then its
 test set) and re-split with :func:`split_indices`, so every experiment uses the
 same 80/10/10 train/validation/test indices on every machine.
 
-Where the data comes from (:func:`load_cifar10`):
+Where the data comes from (:func:`load_cifar10`, or :func:`load_data` to load
+once per process):
 
-- ``source=None``: the path in the environment variable ``CAE_DATA`` if it is
-  set, otherwise ``keras.datasets.cifar10.load_data()`` (downloads once, then
-  uses Keras' cache). Keras is imported only in that case.
-- an image-folder directory or ``.zip``: ``<root>/{train,test}/<class>/*.png|jpg|jpeg``
-  (the root folder may have any name, or ``train/`` and ``test/`` may sit at the top);
-- an extracted ``cifar-10-batches-py`` folder (``data_batch_1`` ... ``data_batch_5``,
-  ``test_batch``);
-- the ``cifar-10-python.tar.gz`` archive, read in memory (nothing is extracted).
+- ``source=None``: the path in the environment variable ``CAE_DATA``
+  (:data:`DATA_ENV`, read only by :func:`data_source`) if it is set, otherwise
+  ``keras.datasets.cifar10.load_data()`` (downloads once, then uses Keras'
+  cache). Keras is imported only in that case.
+- a path: an image-folder directory or ``.zip``, an extracted
+  ``cifar-10-batches-py`` folder or the ``cifar-10-python.tar.gz`` archive. The
+  readers of these formats live in :mod:`cae_lib.sources`, which also says how
+  they guard against oversized archives, pickles that run code and damaged
+  images.
 
-Images are decoded with OpenCV, so a given file gives the same pixels everywhere.
-Importing this module does not import TensorFlow or Keras.
+Importing this module does not import TensorFlow, Keras or OpenCV.
 """
 
 from __future__ import annotations
@@ -27,56 +28,37 @@ import math
 import numbers
 import operator
 import os
-import pickle
-import tarfile
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
+
+from cae_lib import sources
+from cae_lib.sources import CLASS_NAMES, IMAGE_EXTENSIONS, IMAGE_SHAPE, SOURCE_HELP
+from cae_lib.validate import positive_int
 
 __all__ = [
     "CLASS_NAMES",
     "IMAGE_SHAPE",
     "IMAGE_EXTENSIONS",
+    "DATA_ENV",
     "CifarData",
+    "data_source",
     "load_cifar10",
+    "load_data",
+    "describe_source",
     "Split",
     "split_indices",
+    "split_digest",
+    "split_counts",
     "stratified_subset",
     "to_float",
 ]
 
-CLASS_NAMES: tuple[str, ...] = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
-"""The ten CIFAR-10 classes; label ``k`` is ``CLASS_NAMES[k]``."""
-
-IMAGE_SHAPE: tuple[int, int, int] = (32, 32, 3)
-"""Shape of one CIFAR-10 image (height, width, RGB)."""
-
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg")
-"""File name endings (any case) read as images in an image-folder source."""
-
-_SPLITS = ("train", "test")
-_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-_BATCHES = _TRAIN_BATCHES + ("test_batch",)
-_SOURCE_HELP = (
-    "an image-folder directory or .zip (<root>/{train,test}/<class>/*.png|jpg), "
-    "a cifar-10-batches-py folder, or cifar-10-python.tar.gz"
-)
+DATA_ENV = "CAE_DATA"
+"""The environment variable naming a local CIFAR-10 copy (read only by :func:`data_source`)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -96,7 +78,11 @@ class CifarData:
         images: ``uint8`` array ``(N, 32, 32, 3)``, RGB.
         labels: ``int64`` array ``(N,)`` with values in ``0 .. len(class_names)-1``.
         class_names: the class names, indexed by label.
-        source: a short description of where the data came from.
+        source: a short description of where the data came from (with its path).
+        kind: the format read, without the path: ``"image-folder zip"``,
+            ``"image folder"``, ``"cifar-10-batches-py folder"``,
+            ``"cifar-10-python.tar.gz"``, ``"keras.datasets.cifar10"``, or
+            ``"in-memory arrays"`` for data built directly.
 
     Raises:
         ValueError: if the arrays have the wrong dtype or shape, their lengths
@@ -107,14 +93,15 @@ class CifarData:
         >>> images = np.zeros((2, 32, 32, 3), np.uint8)
         >>> d = CifarData(images, np.array([0, 9]), CLASS_NAMES, "zeros")
         >>> images, labels, class_names, source = d
-        >>> images.shape, labels.dtype.name, len(d.fingerprint)
-        ((2, 32, 32, 3), 'int64', 16)
+        >>> images.shape, labels.dtype.name, len(d.fingerprint), d.kind
+        ((2, 32, 32, 3), 'int64', 16, 'in-memory arrays')
     """
 
     images: np.ndarray
     labels: np.ndarray
     class_names: tuple[str, ...] = CLASS_NAMES
     source: str = ""
+    kind: str = "in-memory arrays"
 
     def __post_init__(self) -> None:
         images = np.asarray(self.images)
@@ -146,6 +133,7 @@ class CifarData:
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "class_names", class_names)
         object.__setattr__(self, "source", str(self.source))
+        object.__setattr__(self, "kind", str(self.kind))
 
     def __iter__(self) -> Iterator:
         """Yield ``images, labels, class_names, source`` (for tuple unpacking)."""
@@ -175,9 +163,73 @@ class CifarData:
         return digest.hexdigest()
 
 
+def describe_source(data: CifarData) -> str:
+    """Where ``data`` came from, the same on every machine: format, size, fingerprint.
+
+    Never contains a path, so a book can print it instead of a local path.
+
+    Example:
+        >>> import numpy as np
+        >>> d = CifarData(np.zeros((2, 32, 32, 3), np.uint8), np.array([0, 1]))
+        >>> describe_source(d)
+        'in-memory arrays, 2 images, fingerprint 4a9c9645…'
+    """
+    if not isinstance(data, CifarData):
+        raise TypeError(f"describe_source expects a CifarData, got {type(data).__name__}")
+    return f"{data.kind}, {len(data.labels):,} images, fingerprint {data.fingerprint[:8]}…"
+
+
 # --------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------
+
+
+def data_source() -> str | None:
+    """The value of ``CAE_DATA`` with surrounding spaces stripped, or None if unset or blank.
+
+    The one place the package reads the variable.
+
+    Example (with ``CAE_DATA=" /data/cifar10-jpeg.zip "``):
+        >>> data_source()  # doctest: +SKIP
+        '/data/cifar10-jpeg.zip'
+    """
+    return os.environ.get(DATA_ENV, "").strip() or None
+
+
+def _source_text(source: str | os.PathLike) -> str:
+    """``source`` as a path string with surrounding spaces stripped."""
+    text = os.fspath(source)
+    if not isinstance(text, str):
+        raise TypeError(f"source must be a str or os.PathLike path, got {type(source).__name__}")
+    text = text.strip()
+    if not text:
+        raise ValueError(
+            f"source is empty; pass the path of a CIFAR-10 copy ({SOURCE_HELP}), "
+            f"or None to use {DATA_ENV} or Keras' download"
+        )
+    return text
+
+
+def _from_raw(raw: sources.RawCifar) -> CifarData:
+    images = np.concatenate([raw.x_train, raw.x_test])
+    labels = np.concatenate([np.asarray(raw.y_train), np.asarray(raw.y_test)]).astype(np.int64)
+    source = f"{raw.description} (train {len(raw.x_train)} + test {len(raw.x_test)})"
+    return CifarData(np.ascontiguousarray(images), labels, CLASS_NAMES, source, raw.kind)
+
+
+def _load(text: str | None, via: str | None) -> CifarData:
+    """Load from a stripped path string, or through Keras when ``text`` is None."""
+    if text is not None:
+        return _from_raw(sources.read_path(Path(text).expanduser(), via=via))
+    try:
+        raw = sources.read_keras()
+    except Exception as exc:
+        raise RuntimeError(
+            "Could not get CIFAR-10 through keras.datasets.cifar10.load_data() "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())}). If this machine is offline, set "
+            f"{DATA_ENV}=/path/to/a/local/copy (or pass source=...): {SOURCE_HELP}."
+        ) from exc
+    return _from_raw(raw)
 
 
 def load_cifar10(source: str | os.PathLike | None = None) -> CifarData:
@@ -190,26 +242,32 @@ def load_cifar10(source: str | os.PathLike | None = None) -> CifarData:
     Image folders: files whose name (or a folder on their path) starts with ``.``,
     the ``__MACOSX`` folder of macOS zips, and non-image files next to ``train/``
     and ``test/`` are ignored; anything else that does not fit the layout is an
-    error, never skipped. Each image must decode to 32x32 pixels.
+    error, never skipped. Each image must be an 8-bit RGB 32x32 image
+    (greyscale, alpha and 16-bit files are refused) and damaged JPEGs are
+    refused where the damage shows (see :func:`cae_lib.sources.decode_image`).
 
-    Pickled batches (``cifar-10-batches-py``, ``.tar.gz``) are unpickled, and
-    unpickling can run arbitrary code: only load files you trust (e.g. the
-    official archive, md5 ``c58f30108f718f92721af3b95e74349a``).
+    Pickled batches (``cifar-10-batches-py``, ``.tar.gz``) are read by a
+    restricted unpickler that builds only dicts, lists, bytes, strings, ints and
+    NumPy arrays, so a tampered file cannot run code; a crafted array can still
+    be as large as its file, which is bounded (``sources.MAX_BATCH_BYTES``). The
+    official archive has md5 ``c58f30108f718f92721af3b95e74349a``.
 
     Args:
         source: path of an image-folder directory or ``.zip``, a ``cifar-10-batches-py``
-            folder (or a folder containing it) or a ``cifar-10-python.tar.gz`` archive.
-            ``None`` uses the environment variable ``CAE_DATA`` if set, otherwise
-            ``keras.datasets.cifar10.load_data()``.
+            folder (or a folder containing it) or a ``cifar-10-python.tar.gz`` archive;
+            surrounding spaces are stripped. ``None`` uses ``CAE_DATA`` if set
+            (:func:`data_source`), otherwise ``keras.datasets.cifar10.load_data()``.
 
     Returns:
         A :class:`CifarData` (uint8 RGB images ``(N, 32, 32, 3)``, int64 labels,
-        ``CLASS_NAMES`` and a description of the source).
+        ``CLASS_NAMES``, a description of the source and the format's ``kind``).
 
     Raises:
         FileNotFoundError: the path (or a required batch file) does not exist.
         ValueError: the source has the wrong layout, an unknown, missing or empty
-            class folder, a file that is not a 32x32 image, or is a corrupt archive.
+            class folder, a file that is not a 32x32 8-bit RGB image, a damaged
+            image or archive, an oversized member, or a pickle that names
+            anything but NumPy arrays; or ``source`` is an empty string.
         RuntimeError: ``source`` and ``CAE_DATA`` are unset and Keras cannot
             download CIFAR-10 (e.g. offline); the message says how to use a local copy.
 
@@ -221,394 +279,43 @@ def load_cifar10(source: str | os.PathLike | None = None) -> CifarData:
         'image-folder zip ../shared/data/cifar10-jpeg.zip (train 50000 + test 10000)'
     """
     if source is None:
-        env = os.environ.get("CAE_DATA", "").strip()
-        if env:
-            return _load_path(Path(env).expanduser(), via="CAE_DATA")
-        try:
-            (x_train, y_train), (x_test, y_test) = _keras_load()
-        except Exception as exc:
-            raise RuntimeError(
-                "Could not get CIFAR-10 through keras.datasets.cifar10.load_data() "
-                f"({type(exc).__name__}: {exc}). If this machine is offline, set "
-                "CAE_DATA=/path/to/a/local/copy (or pass source=...): "
-                f"{_SOURCE_HELP}."
-            ) from exc
-        return _pooled(
-            _channels_last(np.asarray(x_train)),
-            np.asarray(y_train).reshape(-1),
-            _channels_last(np.asarray(x_test)),
-            np.asarray(y_test).reshape(-1),
-            "keras.datasets.cifar10",
-        )
-    return _load_path(Path(source).expanduser())
+        text = data_source()
+        return _load(text, DATA_ENV if text else None)
+    return _load(_source_text(source), None)
 
 
-def _keras_load():
-    """Return ``keras.datasets.cifar10.load_data()`` (imports Keras only here)."""
-    import keras
-
-    return keras.datasets.cifar10.load_data()
+@functools.lru_cache(maxsize=2)
+def _load_cached(text: str | None) -> CifarData:
+    return _load(text, None)
 
 
-def _channels_last(x: np.ndarray) -> np.ndarray:
-    if x.ndim == 4 and x.shape[1:] == (3, 32, 32):
-        return x.transpose(0, 2, 3, 1)
-    return x
+def load_data(source: str | os.PathLike | None = None) -> CifarData:
+    """:func:`load_cifar10`, memoised per source within a process.
 
+    The cache key is the normalised path (spaces stripped, ``~`` expanded, made
+    absolute), so ``" data.zip"`` and ``"./data.zip"`` share one entry; the two
+    most recent sources are kept. ``source=None`` reads ``CAE_DATA`` on every
+    call, so changing the variable changes what is loaded. A file changed on
+    disk is not noticed: ``load_data.cache_clear()`` empties the cache.
 
-def _pooled(x_train, y_train, x_test, y_test, what: str) -> CifarData:
-    images = np.concatenate([x_train, x_test])
-    labels = np.concatenate([np.asarray(y_train), np.asarray(y_test)]).astype(np.int64)
-    source = f"{what} (train {len(x_train)} + test {len(x_test)})"
-    return CifarData(np.ascontiguousarray(images), labels, CLASS_NAMES, source)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def _load_path(path: Path, via: str | None = None) -> CifarData:
-    origin = f" (from {via})" if via else ""
-    if not path.exists():
-        raise FileNotFoundError(
-            f"CIFAR-10 source not found: {path}{origin}. Point source= or CAE_DATA at "
-            f"{_SOURCE_HELP}."
-        )
-    if path.is_dir():
-        if (path / "data_batch_1").exists() or (path / "test_batch").exists():
-            return _load_batches_dir(path)
-        if (path / "cifar-10-batches-py").is_dir():
-            return _load_batches_dir(path / "cifar-10-batches-py")
-        return _load_image_dir(path)
-    name = path.name.lower()
-    if name.endswith(".zip"):
-        return _load_image_zip(path)
-    if name.endswith((".tar.gz", ".tgz", ".tar")):
-        return _load_batches_tar(path)
-    raise ValueError(
-        f"Unsupported CIFAR-10 source {path}{origin}: expected {_SOURCE_HELP} "
-        "(a file must end in .zip, .tar.gz, .tgz or .tar)."
-    )
-
-
-# ----- image folders ------------------------------------------------------------------
-
-
-def _is_image_name(name: str) -> bool:
-    return name.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def _image_layout(
-    files: Sequence[str], dirs: Sequence[str], where: str
-) -> dict[str, list[list[str]]]:
-    """Check an image-folder layout; return ``{split: [sorted files of class k]}``.
-
-    ``files`` and ``dirs`` are '/'-separated paths relative to the source.
+    Example:
+        >>> data = load_data()  # doctest: +SKIP
+        >>> load_data() is data  # doctest: +SKIP
+        True
     """
-
-    def ignored(p: str) -> bool:
-        parts = p.split("/")
-        return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts)
-
-    files = [p for p in files if not ignored(p)]
-    dirs = [p for p in dirs if not ignored(p)]
-    entries = [(p, False) for p in files] + [(p, True) for p in dirs]
-    # directories implied by file paths (zips need not list them)
-    implied = {str(PurePosixPath(p).parent) for p in files} - {"."}
-    for d in sorted(implied):
-        while d not in (".", ""):
-            entries.append((d, True))
-            d = str(PurePosixPath(d).parent)
-
-    layout_help = (
-        f"expected <root>/train/<class>/*.png|jpg and <root>/test/<class>/*.png|jpg "
-        f"with the ten classes {', '.join(CLASS_NAMES)}"
-    )
-    tops = {p.split("/")[0] for p, _ in entries}
-    if tops & set(_SPLITS):
-        prefix = ""
+    if source is None:
+        text, via = data_source(), DATA_ENV
     else:
-        roots = sorted(
-            {
-                p.split("/")[0]
-                for p, is_dir in entries
-                if is_dir and p.count("/") == 1 and p.split("/")[1] in _SPLITS
-            }
-        )
-        if len(roots) > 1:
-            raise ValueError(
-                f"{where}: several folders hold train/ or test/ ({', '.join(roots)}); "
-                "keep exactly one dataset root."
-            )
-        if not roots:
-            raise ValueError(
-                f"{where}: wrong layout, no train/ or test/ folder found; {layout_help}."
-            )
-        prefix = roots[0] + "/"
-
-    found: dict[str, dict[str, list[str]]] = {s: {} for s in _SPLITS}
-    for p, is_dir in sorted(set(entries)):
-        if not p.startswith(prefix):
-            if "/" not in p and not is_dir and not _is_image_name(p):
-                continue  # README, LICENSE, ... next to the dataset root
-            if prefix and p == prefix[:-1]:
-                continue
-            raise ValueError(
-                f"{where}: unexpected entry {p!r} outside the dataset root {prefix[:-1]!r}; "
-                f"{layout_help}. Remove it."
-            )
-        parts = p[len(prefix):].split("/")
-        if len(parts) == 1 and parts[0] not in _SPLITS:
-            if not is_dir and not _is_image_name(parts[0]):
-                continue  # README, LICENSE, ... next to train/ and test/
-            raise ValueError(
-                f"{where}: unexpected {'folder' if is_dir else 'image'} {p!r} next to train/ "
-                f"and test/; {layout_help}. Remove it."
-            )
-        split = parts[0]
-        if split not in _SPLITS:
-            raise ValueError(
-                f"{where}: unexpected entry {p!r}; only train/ and test/ may hold images; "
-                f"{layout_help}."
-            )
-        if len(parts) == 1:
-            continue
-        if len(parts) == 2 and not is_dir:
-            raise ValueError(
-                f"{where}: file {p!r} lies directly in {split}/; images belong in "
-                f"{split}/<class>/. Move or remove it."
-            )
-        cls = parts[1]
-        if cls not in CLASS_NAMES:
-            raise ValueError(
-                f"{where}: unknown class folder {prefix + split + '/' + cls!r}; class folders "
-                f"must be exactly the ten CIFAR-10 names {', '.join(CLASS_NAMES)}. "
-                "Rename or remove it."
-            )
-        bucket = found[split].setdefault(cls, [])
-        if len(parts) == 2:
-            continue
-        if len(parts) > 3 or is_dir:
-            raise ValueError(
-                f"{where}: nested folder in {p!r}; a class folder may hold only image "
-                "files. Move its images up or remove it."
-            )
-        if not _is_image_name(parts[2]):
-            raise ValueError(
-                f"{where}: {p!r} is not an image file (class folders may hold only "
-                f"{', '.join(IMAGE_EXTENSIONS)} files). Convert or remove it."
-            )
-        bucket.append(p)
-
-    result: dict[str, list[list[str]]] = {}
-    for split in _SPLITS:
-        if not found[split] and not any(
-            p == prefix + split for p, is_dir in entries if is_dir
-        ):
-            raise ValueError(f"{where}: wrong layout, no {prefix}{split}/ folder; {layout_help}.")
-        missing = [c for c in CLASS_NAMES if c not in found[split]]
-        if missing:
-            raise ValueError(
-                f"{where}: {prefix}{split}/ lacks the class folder(s) {', '.join(missing)}; "
-                f"{layout_help}."
-            )
-        empty = [c for c in CLASS_NAMES if not found[split][c]]
-        if empty:
-            raise ValueError(
-                f"{where}: class folder(s) {', '.join(prefix + split + '/' + c for c in empty)} "
-                "are empty; every class needs its images. Restore them or use a complete copy."
-            )
-        result[split] = [sorted(found[split][c]) for c in CLASS_NAMES]
-    return result
+        text, via = _source_text(source), None
+    if text is None:
+        return _load_cached(None)
+    key = os.path.abspath(os.path.expanduser(text))
+    if via and not os.path.exists(key):
+        return _load(key, via)  # raises FileNotFoundError naming CAE_DATA (failures are never cached)
+    return _load_cached(key)
 
 
-def _decode_image(data: bytes, name: str) -> np.ndarray:
-    """Decode one image file to uint8 RGB ``(32, 32, 3)`` with OpenCV."""
-    import cv2
-
-    buf = np.frombuffer(data, np.uint8)
-    try:
-        bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-    except cv2.error:
-        bgr = None
-    if bgr is None:
-        raise ValueError(
-            f"{name}: cannot be decoded as an image (corrupt, or not really "
-            f"{PurePosixPath(name).suffix or 'an image'}). Replace or remove the file."
-        )
-    if bgr.shape != IMAGE_SHAPE:
-        raise ValueError(
-            f"{name}: image is {bgr.shape[1]}x{bgr.shape[0]} pixels, CIFAR-10 images are "
-            "32x32. Resize it to 32x32 or remove it."
-        )
-    return bgr[:, :, ::-1]
-
-
-def _read_images(
-    layout: dict[str, list[list[str]]], read: Callable[[str], bytes], where: str
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Decode every listed file; return per-split image and label arrays."""
-    images, labels = [], []
-    for split in _SPLITS:
-        per_class = layout[split]
-        n = sum(len(names) for names in per_class)
-        out = np.empty((n,) + IMAGE_SHAPE, np.uint8)
-        lab = np.empty(n, np.int64)
-        i = 0
-        for label, names in enumerate(per_class):
-            for name in names:
-                out[i] = _decode_image(read(name), f"{where}: {name}")
-                lab[i] = label
-                i += 1
-        images.append(out)
-        labels.append(lab)
-    return images, labels
-
-
-def _load_image_dir(root: Path) -> CifarData:
-    files, dirs = [], []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = Path(dirpath).relative_to(root)
-        dirs.extend((rel / d).as_posix() for d in dirnames)
-        files.extend((rel / f).as_posix() for f in filenames)
-    layout = _image_layout(files, dirs, str(root))
-    (x_train, x_test), (y_train, y_test) = _read_images(
-        layout, lambda name: (root / name).read_bytes(), str(root)
-    )
-    return _pooled(x_train, y_train, x_test, y_test, f"image folder {root}")
-
-
-def _corrupt_zip(path: Path, exc: BaseException, member: str | None = None) -> ValueError:
-    what = f"cannot read member {member!r}" if member else "not a readable zip file"
-    return ValueError(
-        f"{path}: corrupt or truncated zip ({what}: {type(exc).__name__}: {_one_line(exc)}). "
-        "Re-create or re-download the archive."
-    )
-
-
-def _load_image_zip(path: Path) -> CifarData:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise _corrupt_zip(path, exc) from exc
-    with archive:
-        infos = {}
-        files, dirs = [], []
-        for info in archive.infolist():
-            name = info.filename
-            if info.is_dir():
-                dirs.append(name.rstrip("/"))
-                continue
-            if name in infos:
-                raise ValueError(f"{path}: the zip holds {name!r} twice; re-create the archive.")
-            if name.startswith("/") or ".." in name.split("/"):
-                raise ValueError(f"{path}: unsafe member name {name!r}; re-create the archive.")
-            infos[name] = info
-            files.append(name)
-        layout = _image_layout(files, dirs, str(path))
-
-        def read(name: str) -> bytes:
-            try:
-                return archive.read(infos[name])
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError,
-                    NotImplementedError, RuntimeError) as exc:
-                raise _corrupt_zip(path, exc, name) from exc
-
-        (x_train, x_test), (y_train, y_test) = _read_images(layout, read, str(path))
-    return _pooled(x_train, y_train, x_test, y_test, f"image-folder zip {path}")
-
-
-# ----- pickled batches ----------------------------------------------------------------
-
-
-def _parse_batch(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Unpickle one CIFAR-10 batch (trusted input only); return RGB images and labels."""
-    try:
-        batch = pickle.loads(raw, encoding="bytes")
-    except Exception as exc:
-        raise ValueError(
-            f"{where}: not a readable CIFAR-10 batch ({type(exc).__name__}: {_one_line(exc)}). "
-            "Re-download cifar-10-python.tar.gz."
-        ) from exc
-    if not isinstance(batch, dict):
-        raise ValueError(f"{where}: expected a pickled dict, got {type(batch).__name__}.")
-
-    def field(key: str):
-        for k in (key.encode(), key):
-            if k in batch:
-                return batch[k]
-        raise ValueError(f"{where}: the batch has no {key!r} entry; is this a CIFAR-10 batch?")
-
-    data = np.asarray(field("data"))
-    labels = np.asarray(field("labels"))
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(
-            f"{where}: 'data' must be uint8 (N, 3072) rows, got {data.dtype} {data.shape}."
-        )
-    if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"{where}: 'labels' must be {len(data)} integers, got {labels.dtype} {labels.shape}."
-        )
-    if len(labels) and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
-        raise ValueError(f"{where}: labels must lie in 0..9, got {labels.min()}..{labels.max()}.")
-    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return images, labels.astype(np.int64)
-
-
-def _pooled_batches(raw: dict[str, bytes], where: str, what: str) -> CifarData:
-    parts = [_parse_batch(raw[name], f"{where}: {name}") for name in _BATCHES]
-    x_train = np.concatenate([x for x, _ in parts[:5]])
-    y_train = np.concatenate([y for _, y in parts[:5]])
-    x_test, y_test = parts[5]
-    return _pooled(x_train, y_train, x_test, y_test, what)
-
-
-def _load_batches_dir(folder: Path) -> CifarData:
-    raw = {}
-    for name in _BATCHES:
-        f = folder / name
-        if not f.is_file():
-            raise FileNotFoundError(
-                f"{f} is missing; a cifar-10-batches-py folder needs "
-                f"{', '.join(_BATCHES)}. Re-extract cifar-10-python.tar.gz."
-            )
-        raw[name] = f.read_bytes()
-    return _pooled_batches(raw, str(folder), f"cifar-10-batches-py folder {folder}")
-
-
-def _load_batches_tar(path: Path) -> CifarData:
-    """Read the batches straight from the archive's members (nothing is written)."""
-    raw: dict[str, bytes] = {}
-    try:
-        mode = "r:" if path.name.lower().endswith(".tar") else "r:gz"
-        with tarfile.open(path, mode) as archive:
-            for member in archive:
-                name = member.name
-                parts = [p for p in name.split("/") if p not in ("", ".")]
-                if name.startswith("/") or ".." in parts:
-                    raise ValueError(
-                        f"{path}: unsafe member name {name!r} (absolute or with '..'); "
-                        "refusing the archive. Use the official cifar-10-python.tar.gz."
-                    )
-                if not parts or parts[-1] not in _BATCHES or len(parts) > 2:
-                    continue
-                if not member.isfile():
-                    raise ValueError(f"{path}: member {name!r} is not a regular file.")
-                if parts[-1] in raw:
-                    raise ValueError(f"{path}: the archive holds {parts[-1]} twice.")
-                raw[parts[-1]] = archive.extractfile(member).read()
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise ValueError(
-            f"{path}: corrupt or truncated archive ({type(exc).__name__}: {_one_line(exc)}). "
-            "Re-download cifar-10-python.tar.gz (md5 c58f30108f718f92721af3b95e74349a)."
-        ) from exc
-    missing = [n for n in _BATCHES if n not in raw]
-    if missing:
-        raise ValueError(
-            f"{path}: the archive lacks {', '.join(missing)}; expected "
-            "cifar-10-batches-py/{data_batch_1..5,test_batch} as in cifar-10-python.tar.gz."
-        )
-    return _pooled_batches(raw, str(path), f"cifar-10-python archive {path}")
+load_data.cache_clear = _load_cached.cache_clear
 
 
 # --------------------------------------------------------------------------------------
@@ -767,8 +474,7 @@ def stratified_subset(indices, labels, per_class: int, seed: int = 0) -> np.ndar
     """
     labels = _check_labels(labels)
     seed = _check_seed(seed)
-    if isinstance(per_class, bool) or not isinstance(per_class, numbers.Integral) or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    per_class = positive_int(per_class, "per_class")
     idx = np.asarray(indices)
     if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
         raise ValueError(f"indices must be a 1-D integer array, got {idx.dtype} {idx.shape}")
@@ -791,6 +497,91 @@ def stratified_subset(indices, labels, per_class: int, seed: int = 0) -> np.ndar
             )
         chosen.extend(_hash_order(members, seed)[:per_class])
     return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def split_digest(split: Split) -> str:
+    """SHA-256 hex digest of a split's index arrays, to key cached runs by the split.
+
+    The digest covers ``b"cae_lib.Split/1"``, then for train, val and test in that
+    order the number of indices as 8 little-endian bytes followed by the indices
+    as little-endian int64, so moving an index from one part to the next changes it.
+
+    Args:
+        split: a :class:`Split` (or any three 1-D integer index arrays, train/val/test).
+
+    Raises:
+        ValueError: not three parts, or a part that is not a 1-D integer array.
+
+    Example:
+        >>> import numpy as np
+        >>> s = Split(np.array([0, 1]), np.array([2]), np.array([3]))
+        >>> len(split_digest(s)), split_digest(s) == split_digest(Split(np.array([0]), np.array([1, 2]), np.array([3])))
+        (64, False)
+    """
+    parts = tuple(split)
+    if len(parts) != 3:
+        raise ValueError(f"split must have three parts (train, val, test), got {len(parts)}")
+    digest = hashlib.sha256(b"cae_lib.Split/1")
+    for name, part in zip(("train", "val", "test"), parts):
+        arr = np.asarray(part)
+        if arr.ndim != 1 or (arr.size and (not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_)):
+            raise ValueError(f"split.{name} must be a 1-D integer index array, got {arr.dtype} {arr.shape}")
+        digest.update(len(arr).to_bytes(8, "little"))
+        digest.update(arr.astype("<i8").tobytes())
+    return digest.hexdigest()
+
+
+def split_counts(
+    labels,
+    parts: Mapping[str, Sequence[int]],
+    class_names: Sequence[str],
+    total_label: str = "total",
+) -> list[dict]:
+    """Images per class in each part of a split, as rows for :func:`cae_lib.plots.markdown_table`.
+
+    Args:
+        labels: 1-D integer class labels of the whole data set.
+        parts: ``{column name: index array}``, e.g. ``{"train": split.train,
+            "validation": split.val, "test": split.test}``; indices into ``labels``.
+        class_names: the class names, in label order.
+        total_label: name of the last row, which holds each part's size.
+
+    Returns:
+        One dict per class, ``{"class": name, <column>: count, ...}``, then the
+        total row; counts are Python ints.
+
+    Raises:
+        ValueError: ``labels`` not 1-D integers, empty ``parts`` or
+            ``class_names``, indices that are not 1-D integers or lie outside
+            ``labels``, or labels outside ``[0, len(class_names))``.
+
+    Example:
+        >>> split_counts([0, 1, 1], {"all": [0, 1, 2]}, ("cat", "dog"))
+        [{'class': 'cat', 'all': 1}, {'class': 'dog', 'all': 2}, {'class': 'total', 'all': 3}]
+    """
+    y = np.asarray(labels)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be a 1-D integer array; got dtype {y.dtype}, shape {y.shape}")
+    names = list(class_names)
+    if not names:
+        raise ValueError("class_names is empty; pass one name per class, e.g. cae_lib.data.CLASS_NAMES")
+    if y.size and (y.min() < 0 or y.max() >= len(names)):
+        raise ValueError(f"labels must lie in [0, {len(names)}) to match class_names; got [{y.min()}, {y.max()}]")
+    if not isinstance(parts, Mapping) or not parts:
+        raise ValueError("parts must be a non-empty dict {column name: index array}")
+    counts = {}
+    for column, index in parts.items():
+        idx = np.asarray(index)
+        if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+            raise ValueError(f"parts[{column!r}] must be a 1-D integer index array; got dtype {idx.dtype}, shape {idx.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= y.size):
+            raise ValueError(
+                f"parts[{column!r}] has indices in [{idx.min()}, {idx.max()}], outside labels (length {y.size})"
+            )
+        counts[column] = np.bincount(y[idx.astype(np.int64)], minlength=len(names))
+    rows = [{"class": name, **{col: int(c[k]) for col, c in counts.items()}} for k, name in enumerate(names)]
+    rows.append({"class": total_label, **{col: int(c.sum()) for col, c in counts.items()}})
+    return rows
 
 
 # --------------------------------------------------------------------------------------

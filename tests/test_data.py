@@ -1,288 +1,130 @@
-"""Tests for cae_lib.data: loading every source format, bad input, split and subset.
+"""Tests for cae_lib.data: where the data comes from, CifarData, the split and scaling.
 
-Synthetic datasets are written to tmp_path (random 32x32 PNGs for all ten
-classes, pickled batches in the CIFAR-10 format); the expected arrays are built
-from what was written, not from the loader. Tests on the real copy use the
-``cifar_zip`` fixture and skip without CAE_DATA.
+The on-disk formats are tested in tests/test_sources.py; here a tiny
+cifar-10-batches-py folder (random rows written to tmp_path) stands in for a
+copy. The split is checked against an independent statement of the documented
+hash order, split_digest against hashlib directly. Tests on the real copy use
+the ``cifar_zip`` fixture and skip without CAE_DATA.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import subprocess
 import sys
-import tarfile
-import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from cae_lib import data
+from cae_lib import sources
 from cae_lib.data import (
     CLASS_NAMES,
+    DATA_ENV,
     CifarData,
     Split,
+    data_source,
+    describe_source,
     load_cifar10,
+    load_data,
+    split_counts,
+    split_digest,
     split_indices,
     stratified_subset,
     to_float,
 )
 
-N_TRAIN, N_TEST = 3, 2  # images per class in the synthetic image folders
+REPO = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------------------
-# Synthetic fixtures
+# A tiny local copy
 # --------------------------------------------------------------------------------------
 
 
-def _png_bytes(rgb: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))  # OpenCV writes BGR
-    assert ok
-    return buf.tobytes()
+def write_tiny_copy(folder: Path, n: int = 2, seed: int = 0):
+    """A cifar-10-batches-py folder of six batches of ``n`` rows; return (folder, images, labels).
 
-
-def make_image_tree(seed: int = 0):
-    """Return ({relative path: file bytes}, expected images, expected labels).
-
-    File names are random ids, so sorted order differs from creation order; the
-    expected arrays follow the documented order (train, then test; class order;
-    names sorted).
+    The expected images follow the documented layout: a row holds 1,024 red,
+    then green, then blue values, each image row by row.
     """
     rng = np.random.default_rng(seed)
-    files: dict[str, bytes] = {}
-    expected_images, expected_labels = [], []
-    for split, n in (("train", N_TRAIN), ("test", N_TEST)):
-        for label, cls in enumerate(CLASS_NAMES):
-            ids = rng.choice(1000, size=n, replace=False)  # unsorted
-            by_name = {}
-            for i in ids:
-                img = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
-                name = f"{split}/{cls}/{i:04d}.png"
-                files[name] = _png_bytes(img)
-                by_name[name] = img
-            for name in sorted(by_name):
-                expected_images.append(by_name[name])
-                expected_labels.append(label)
-    return files, np.stack(expected_images), np.array(expected_labels)
-
-
-def first_file(files: dict[str, bytes], folder: str) -> str:
-    """The first file name (sorted) under ``folder`` in a synthetic tree."""
-    return sorted(n for n in files if n.startswith(folder))[0]
-
-
-def write_tree(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, blob in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(blob)
-    return root
-
-
-def write_zip(path: Path, files: dict[str, bytes], prefix: str = "cifar10/") -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for rel, blob in files.items():
-            zf.writestr(prefix + rel, blob)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tree():
-    return make_image_tree()
+    folder.mkdir(parents=True)
+    images, labels = [], []
+    for name in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"):
+        rows = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        batch_labels = [int(v) for v in rng.integers(0, 10, size=n)]
+        (folder / name).write_bytes(pickle.dumps({b"data": rows, b"labels": batch_labels}))
+        images += [np.stack([row[c * 1024:(c + 1) * 1024].reshape(32, 32) for c in range(3)], -1) for row in rows]
+        labels += batch_labels
+    return folder, np.stack(images), np.array(labels)
 
 
 @pytest.fixture
-def image_dir(tmp_path, tree):
-    files, _, _ = tree
-    return write_tree(tmp_path / "cifar10", files)
+def tiny(tmp_path):
+    return write_tiny_copy(tmp_path / "cifar-10-batches-py")
 
 
-def make_batches(n: int = 4, seed: int = 1):
-    """Six batches of ``n`` random rows each in CIFAR-10's pickled layout."""
-    rng = np.random.default_rng(seed)
-    batches = {}
-    for name in data._BATCHES:
-        rows = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, size=n)]
-        batches[name] = {b"batch_label": name.encode(), b"data": rows, b"labels": labels}
-    return batches
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    load_data.cache_clear()
+    yield
+    load_data.cache_clear()
 
 
-def write_batches(folder: Path, batches) -> Path:
-    folder.mkdir(parents=True)
-    for name, batch in batches.items():
-        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-    return folder
-
-
-def write_targz(path: Path, folder: Path) -> Path:
-    with tarfile.open(path, "w:gz") as tf:
-        tf.add(folder, arcname="cifar-10-batches-py")
-    return path
-
-
-def expected_from_batches(batches):
-    """Pixel (r, c) of channel ch sits at column ch*1024 + r*32 + c of a row."""
-    images, labels = [], []
-    r, c = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
-    for name in data._BATCHES:
-        for row, label in zip(batches[name][b"data"], batches[name][b"labels"]):
-            img = np.empty((32, 32, 3), np.uint8)
-            for ch in range(3):
-                img[:, :, ch] = row[ch * 1024 + r * 32 + c]
-            images.append(img)
-            labels.append(label)
-    return np.stack(images), np.array(labels)
+def no_keras():
+    raise AssertionError("Keras must not be asked when a source is given")
 
 
 # --------------------------------------------------------------------------------------
-# Image folders and zips
+# CAE_DATA, source= and the Keras fallback
 # --------------------------------------------------------------------------------------
 
 
-def check_loaded(d: CifarData, tree):
-    _, images, labels = tree
-    assert d.images.dtype == np.uint8 and d.images.shape == (10 * (N_TRAIN + N_TEST), 32, 32, 3)
-    assert d.labels.dtype == np.int64
-    np.testing.assert_array_equal(d.images, images)  # PNG is lossless: exact pixels
+def test_load_cifar10_reads_a_local_copy(tiny):
+    folder, images, labels = tiny
+    d = load_cifar10(folder)
+    np.testing.assert_array_equal(d.images, images)
     np.testing.assert_array_equal(d.labels, labels)
-    assert d.class_names == CLASS_NAMES
-    assert f"(train {10 * N_TRAIN} + test {10 * N_TEST})" in d.source
+    assert d.kind == "cifar-10-batches-py folder"
+    assert d.source == f"cifar-10-batches-py folder {folder} (train 10 + test 2)"
 
 
-def test_image_folder_loads_exact_pixels_in_order(image_dir, tree):
-    d = load_cifar10(image_dir)
-    check_loaded(d, tree)
-    assert d.source.startswith("image folder ")
-    # train first: the first 10*N_TRAIN labels are the train part, class by class
-    assert d.labels[: 10 * N_TRAIN].tolist() == [k for k in range(10) for _ in range(N_TRAIN)]
-
-
-def test_image_folder_parent_dir_also_accepted(image_dir, tree):
-    check_loaded(load_cifar10(image_dir.parent), tree)  # <parent>/cifar10/{train,test}
-
-
-@pytest.mark.parametrize("prefix", ["cifar10/", "any-name/", ""])
-def test_zip_with_any_root_or_none(tmp_path, tree, prefix):
-    path = write_zip(tmp_path / "c.zip", tree[0], prefix=prefix)
-    d = load_cifar10(path)
-    check_loaded(d, tree)
-    assert d.source.startswith(f"image-folder zip {path}")
-
-
-def test_zip_ignores_top_level_extras(tmp_path, tree):
-    path = write_zip(tmp_path / "c.zip", tree[0])
-    with zipfile.ZipFile(path, "a") as zf:
-        zf.writestr("README", b"hello")
-        zf.writestr("cifar10/LICENSE.txt", b"text")
-        zf.writestr("cifar10/.DS_Store", b"\0\1")
-        zf.writestr("cifar10/train/cat/.DS_Store", b"\0\1")
-        zf.writestr("__MACOSX/cifar10/train/cat/._0001.png", b"\0\1")
-        zf.writestr("cifar10/train/", b"")  # directory entry
-    check_loaded(load_cifar10(path), tree)
-
-
-def test_red_image_loads_as_rgb_red(tmp_path, tree):
-    files = dict(tree[0])
-    name = first_file(files, "train/airplane/")
-    red = np.zeros((32, 32, 3), np.uint8)
-    red[..., 0] = 255
-    ok, buf = cv2.imencode(".png", np.full((32, 32, 3), (0, 0, 255), np.uint8))  # BGR red
-    files[name] = buf.tobytes()
-    d = load_cifar10(write_tree(tmp_path / "d", files))
-    assert d.images[0].tolist() == red.tolist()
-    assert d.images[0, 5, 7].tolist() == [255, 0, 0]
-
-
-def test_jpeg_and_grayscale_files_are_read(tmp_path, tree):
-    files = dict(tree[0])
-    smooth = np.zeros((32, 32, 3), np.uint8)
-    smooth[..., 0] = np.arange(32, dtype=np.uint8)[None, :] * 8  # red ramp
-    smooth[..., 2] = 100
-    ok, jpg = cv2.imencode(".jpg", smooth[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-    gray = np.arange(1024, dtype=np.uint16).reshape(32, 32) % 256
-    ok2, gray_png = cv2.imencode(".png", gray.astype(np.uint8))
-    del files[first_file(files, "train/airplane/")]
-    files["train/airplane/0000.JPEG"] = jpg.tobytes()  # upper case extension, sorts first
-    files["train/automobile/0000.png"] = gray_png.tobytes()
-    d = load_cifar10(write_tree(tmp_path / "d", files))
-    assert np.abs(d.images[0].astype(int) - smooth).mean() < 3  # lossy, but close
-    auto = d.images[d.labels == 1][0]
-    np.testing.assert_array_equal(auto, np.repeat(gray.astype(np.uint8)[..., None], 3, axis=2))
-
-
-# --------------------------------------------------------------------------------------
-# Pickled batches: folder and tar.gz
-# --------------------------------------------------------------------------------------
-
-
-def test_batches_folder_and_targz(tmp_path):
-    batches = make_batches()
-    folder = write_batches(tmp_path / "cifar-10-batches-py", batches)
-    images, labels = expected_from_batches(batches)
-    for source in (folder, tmp_path, write_targz(tmp_path / "cifar-10-python.tar.gz", folder)):
-        d = load_cifar10(source)
-        np.testing.assert_array_equal(d.images, images)
-        np.testing.assert_array_equal(d.labels, labels)
-        assert d.labels.dtype == np.int64 and d.images.dtype == np.uint8
-        assert "(train 20 + test 4)" in d.source
-    assert d.source.startswith("cifar-10-python archive")
-    # the archive is read in memory: nothing new appears next to it
-    left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
-
-
-def test_targz_with_unsafe_member_is_refused(tmp_path):
-    folder = write_batches(tmp_path / "b", make_batches())
-    path = tmp_path / "evil.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        tf.add(folder, arcname="cifar-10-batches-py")
-        tf.add(folder / "test_batch", arcname="../escape")
-    with pytest.raises(ValueError, match="unsafe member name"):
-        load_cifar10(path)
-    assert not (tmp_path.parent / "escape").exists()
-
-
-def test_targz_missing_batch(tmp_path):
-    batches = make_batches()
-    del batches["data_batch_3"]
-    folder = write_batches(tmp_path / "b", batches)
-    with pytest.raises(ValueError, match="lacks data_batch_3"):
-        load_cifar10(write_targz(tmp_path / "x.tar.gz", folder))
-    with pytest.raises(FileNotFoundError, match="data_batch_3 is missing"):
-        load_cifar10(folder)
-
-
-def test_batch_with_wrong_content(tmp_path):
-    batches = make_batches()
-    batches["test_batch"][b"data"] = batches["test_batch"][b"data"][:, :100]
-    with pytest.raises(ValueError, match=r"test_batch: 'data' must be uint8 \(N, 3072\)"):
-        load_cifar10(write_batches(tmp_path / "b", batches))
-    (tmp_path / "b" / "data_batch_1").write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="data_batch_1: not a readable CIFAR-10 batch"):
-        load_cifar10(tmp_path / "b")
-
-
-# --------------------------------------------------------------------------------------
-# CAE_DATA and the Keras fallback
-# --------------------------------------------------------------------------------------
-
-
-def test_cae_data_env_is_used(monkeypatch, image_dir, tree):
-    def no_keras():
-        raise AssertionError("Keras must not be asked when CAE_DATA is set")
-
-    monkeypatch.setattr(data, "_keras_load", no_keras)
-    monkeypatch.setenv("CAE_DATA", str(image_dir))
-    check_loaded(load_cifar10(), tree)
-    monkeypatch.setenv("CAE_DATA", str(image_dir / "nope"))
+def test_cae_data_env_is_used(monkeypatch, tiny):
+    folder, images, _ = tiny
+    monkeypatch.setattr(sources, "_keras_load", no_keras)
+    monkeypatch.setenv("CAE_DATA", str(folder))
+    np.testing.assert_array_equal(load_cifar10().images, images)
+    monkeypatch.setenv("CAE_DATA", str(folder / "nope"))
     with pytest.raises(FileNotFoundError, match="from CAE_DATA"):
         load_cifar10()
+
+
+def test_spaces_around_cae_data_and_source_are_stripped(monkeypatch, tiny):
+    folder, images, _ = tiny
+    monkeypatch.setattr(sources, "_keras_load", no_keras)
+    monkeypatch.setenv("CAE_DATA", f"  {folder} \n")
+    assert data_source() == str(folder)
+    for d in (load_cifar10(), load_data(), load_cifar10(f" {folder} "), load_data(f"\t{folder} ")):
+        np.testing.assert_array_equal(d.images, images)
+    assert load_cifar10(f" {folder} ").source.startswith(f"cifar-10-batches-py folder {folder} (")
+
+
+def test_data_source_is_none_when_unset_or_blank(monkeypatch):
+    monkeypatch.delenv("CAE_DATA", raising=False)
+    assert DATA_ENV == "CAE_DATA" and data_source() is None
+    monkeypatch.setenv("CAE_DATA", "   ")
+    assert data_source() is None
+
+
+def test_blank_or_non_path_source_is_refused():
+    with pytest.raises(ValueError, match="source is empty"):
+        load_cifar10("  ")
+    with pytest.raises(ValueError, match="source is empty"):
+        load_data("")
+    with pytest.raises(TypeError, match="source must be a str or os.PathLike"):
+        load_cifar10(b"/data/c.zip")
 
 
 def test_offline_without_cae_data_explains_fix(monkeypatch):
@@ -292,7 +134,7 @@ def test_offline_without_cae_data_explains_fix(monkeypatch):
         raise cause
 
     monkeypatch.delenv("CAE_DATA", raising=False)
-    monkeypatch.setattr(data, "_keras_load", offline)
+    monkeypatch.setattr(sources, "_keras_load", offline)
     with pytest.raises(RuntimeError, match="set CAE_DATA=") as info:
         load_cifar10()
     assert info.value.__cause__ is cause
@@ -306,121 +148,73 @@ def test_keras_arrays_are_pooled(monkeypatch):
     y_train = np.array([[0], [1], [2], [3], [4], [5]], np.uint8)  # Keras gives (N, 1) uint8
     y_test = np.array([[9], [8], [7], [6]], np.uint8)
     monkeypatch.delenv("CAE_DATA", raising=False)
-    monkeypatch.setattr(data, "_keras_load", lambda: ((x_train, y_train), (x_test, y_test)))
+    monkeypatch.setattr(sources, "_keras_load", lambda: ((x_train, y_train), (x_test, y_test)))
     d = load_cifar10()
     np.testing.assert_array_equal(d.images, np.concatenate([x_train, x_test]))
     assert d.labels.tolist() == [0, 1, 2, 3, 4, 5, 9, 8, 7, 6]
     assert d.source == "keras.datasets.cifar10 (train 6 + test 4)"
+    assert d.kind == "keras.datasets.cifar10"
 
 
 # --------------------------------------------------------------------------------------
-# Bad input
+# load_data: once per source and process
 # --------------------------------------------------------------------------------------
 
 
-def test_missing_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not found.*CAE_DATA"):
-        load_cifar10(tmp_path / "missing.zip")
+def test_load_data_is_memoised_per_normalised_source(monkeypatch, tiny):
+    folder, _, _ = tiny
+    monkeypatch.setattr(sources, "_keras_load", no_keras)
+    monkeypatch.chdir(folder.parent)
+    first = load_data(folder)
+    assert load_data(str(folder)) is first
+    assert load_data(f" {folder.name} ") is first  # relative, with spaces: the same absolute path
+    monkeypatch.setenv("CAE_DATA", f"{folder} ")
+    assert load_data() is first
+    load_data.cache_clear()
+    assert load_data(folder) is not first
 
 
-def test_unsupported_file(tmp_path):
-    (tmp_path / "data.csv").write_text("a,b")
-    with pytest.raises(ValueError, match="Unsupported CIFAR-10 source"):
-        load_cifar10(tmp_path / "data.csv")
+def test_load_data_follows_cae_data_and_keeps_two_sources(monkeypatch, tmp_path):
+    a, images_a, _ = write_tiny_copy(tmp_path / "a" / "cifar-10-batches-py", seed=1)
+    b, images_b, _ = write_tiny_copy(tmp_path / "b" / "cifar-10-batches-py", seed=2)
+    calls = []
+    real = sources.read_path
+    monkeypatch.setattr(sources, "read_path", lambda path, via=None: calls.append(path) or real(path, via))
+    monkeypatch.setenv("CAE_DATA", str(a))
+    np.testing.assert_array_equal(load_data().images, images_a)
+    monkeypatch.setenv("CAE_DATA", str(b))
+    np.testing.assert_array_equal(load_data().images, images_b)
+    load_data(a), load_data(b)
+    assert calls == [a, b]  # each read once
+    monkeypatch.setenv("CAE_DATA", str(tmp_path / "missing.zip"))
+    with pytest.raises(FileNotFoundError, match="missing.zip.*from CAE_DATA"):
+        load_data()
 
 
-def test_wrong_layout_without_train_test(tmp_path, tree):
-    files = {rel.split("/", 1)[1]: blob for rel, blob in tree[0].items()}  # <class>/x.png
-    with pytest.raises(ValueError, match="wrong layout, no train/ or test/"):
-        load_cifar10(write_tree(tmp_path / "flat", files))
-    with pytest.raises(ValueError, match="wrong layout, no train/ or test/"):
-        load_cifar10(write_zip(tmp_path / "flat.zip", files))
+def test_load_data_without_cae_data_asks_keras_once(monkeypatch):
+    x = np.zeros((2, 32, 32, 3), np.uint8)
+    calls = []
+    monkeypatch.delenv("CAE_DATA", raising=False)
+    monkeypatch.setattr(sources, "_keras_load", lambda: calls.append(1) or ((x, [0, 1]), (x, [2, 3])))
+    assert load_data() is load_data()
+    assert calls == [1]
 
 
-def test_missing_test_split(tmp_path, tree):
-    files = {k: v for k, v in tree[0].items() if k.startswith("train/")}
-    with pytest.raises(ValueError, match="no cifar10/test/ folder"):
-        load_cifar10(write_zip(tmp_path / "c.zip", files))
+# --------------------------------------------------------------------------------------
+# describe_source
+# --------------------------------------------------------------------------------------
 
 
-def test_empty_class_folder(image_dir):
-    for f in (image_dir / "test" / "frog").iterdir():
-        f.unlink()
-    with pytest.raises(ValueError, match="test/frog are empty"):
-        load_cifar10(image_dir)
-
-
-def test_missing_class_folder(tmp_path, tree):
-    files = {k: v for k, v in tree[0].items() if not k.startswith("train/ship/")}
-    with pytest.raises(ValueError, match="train/ lacks the class folder.*ship"):
-        load_cifar10(write_zip(tmp_path / "c.zip", files))
-
-
-def test_unknown_class_folder(tmp_path, tree):
-    files = dict(tree[0])
-    files["train/dinosaur/0001.png"] = files[first_file(files, "train/cat/")]
-    with pytest.raises(ValueError, match="unknown class folder 'cifar10/train/dinosaur'"):
-        load_cifar10(write_zip(tmp_path / "c.zip", files))
-
-
-def test_undecodable_image(image_dir):
-    (image_dir / "train" / "dog" / "broken.png").write_bytes(b"this is not a png")
-    with pytest.raises(ValueError, match=r"broken.png: cannot be decoded as an image"):
-        load_cifar10(image_dir)
-
-
-def test_unknown_extension_in_class_folder(image_dir):
-    (image_dir / "test" / "cat" / "notes.txt").write_text("hi")
-    with pytest.raises(ValueError, match=r"notes.txt' is not an image file"):
-        load_cifar10(image_dir)
-
-
-def test_image_of_wrong_size(tmp_path, tree):
-    files = dict(tree[0])
-    files["test/horse/big.png"] = _png_bytes(np.zeros((48, 64, 3), np.uint8))
-    with pytest.raises(ValueError, match=r"big.png: image is 64x48 pixels.*Resize"):
-        load_cifar10(write_zip(tmp_path / "c.zip", files))
-
-
-def test_nested_folder_and_stray_image(image_dir, tree):
-    (image_dir / "train" / "cat" / "sub").mkdir()
-    with pytest.raises(ValueError, match="nested folder"):
-        load_cifar10(image_dir)
-    (image_dir / "train" / "cat" / "sub").rmdir()
-    (image_dir / "stray.png").write_bytes(tree[0][first_file(tree[0], "train/cat/")])
-    with pytest.raises(ValueError, match="unexpected image 'stray.png'"):
-        load_cifar10(image_dir)
-
-
-def test_corrupt_zip(tmp_path, tree):
-    junk = tmp_path / "junk.zip"
-    junk.write_bytes(os.urandom(2000))
-    with pytest.raises(ValueError, match="corrupt or truncated zip"):
-        load_cifar10(junk)
-    good = write_zip(tmp_path / "good.zip", tree[0]).read_bytes()
-    cut = tmp_path / "cut.zip"
-    cut.write_bytes(good[: len(good) // 2])
-    with pytest.raises(ValueError, match="corrupt or truncated zip"):
-        load_cifar10(cut)
-    # a flipped byte inside a member's data: caught by the CRC check
-    flipped = bytearray(good)
-    with zipfile.ZipFile(tmp_path / "good.zip") as zf:
-        info = zf.infolist()[5]
-    offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 40
-    flipped[offset] ^= 0xFF
-    bad = tmp_path / "crc.zip"
-    bad.write_bytes(bytes(flipped))
-    with pytest.raises(ValueError, match=f"cannot read member '{info.filename}'"):
-        load_cifar10(bad)
-
-
-def test_corrupt_targz(tmp_path):
-    folder = write_batches(tmp_path / "b", make_batches())
-    good = write_targz(tmp_path / "good.tar.gz", folder).read_bytes()
-    for name, blob in (("junk.tar.gz", os.urandom(3000)), ("cut.tar.gz", good[: len(good) // 2])):
-        (tmp_path / name).write_bytes(blob)
-        with pytest.raises(ValueError, match="corrupt or truncated archive.*Re-download"):
-            load_cifar10(tmp_path / name)
+def test_describe_source_names_format_size_and_fingerprint_but_no_path(tiny):
+    folder, _, _ = tiny
+    d = load_cifar10(folder)
+    text = describe_source(d)
+    assert text == f"cifar-10-batches-py folder, 12 images, fingerprint {d.fingerprint[:8]}…"
+    assert str(folder) not in text and "/" not in text
+    arrays = CifarData(np.zeros((1200, 32, 32, 3), np.uint8), np.zeros(1200, np.int64))
+    assert describe_source(arrays).startswith("in-memory arrays, 1,200 images, fingerprint ")
+    with pytest.raises(TypeError, match="expects a CifarData"):
+        describe_source(d.images)
 
 
 # --------------------------------------------------------------------------------------
@@ -611,6 +405,96 @@ def test_stratified_subset_errors():
 
 
 # --------------------------------------------------------------------------------------
+# split_digest
+# --------------------------------------------------------------------------------------
+
+
+def test_split_digest_matches_hashlib():
+    s = Split(np.array([0, 3, 5]), np.array([1]), np.array([2, 4], np.int32))
+    expected = hashlib.sha256(b"cae_lib.Split/1")
+    for part in ([0, 3, 5], [1], [2, 4]):
+        expected.update(len(part).to_bytes(8, "little"))
+        expected.update(b"".join(int(i).to_bytes(8, "little", signed=True) for i in part))
+    assert split_digest(s) == expected.hexdigest()
+    assert split_digest(tuple(s)) == split_digest(s)  # any three index arrays
+
+
+def test_split_digest_sees_boundaries_order_and_content(big_labels):
+    s = split_indices(big_labels)
+    digest = split_digest(s)
+    assert len(digest) == 64 and digest == split_digest(split_indices(big_labels))
+    assert digest != split_digest(split_indices(big_labels, seed=1))
+    # the same concatenated indices, cut elsewhere
+    a = Split(np.array([0, 1]), np.array([2]), np.array([3]))
+    b = Split(np.array([0]), np.array([1, 2]), np.array([3]))
+    assert split_digest(a) != split_digest(b)
+    assert split_digest(a) != split_digest(Split(a.val, a.train, a.test))  # parts in another order
+
+
+@pytest.mark.parametrize(
+    "split, match",
+    [
+        ((np.arange(2), np.arange(2)), "three parts"),
+        ((np.arange(2), np.zeros((1, 2), np.int64), np.arange(2)), r"split.val must be a 1-D integer"),
+        ((np.arange(2), np.arange(2), np.array([0.5])), r"split.test must be a 1-D integer"),
+        ((np.array([True]), np.arange(2), np.arange(2)), r"split.train must be a 1-D integer"),
+    ],
+)
+def test_split_digest_refuses_other_input(split, match):
+    with pytest.raises(ValueError, match=match):
+        split_digest(split)
+
+
+# --------------------------------------------------------------------------------------
+# split_counts (moved from cae_lib.chapter1 with its tests)
+# --------------------------------------------------------------------------------------
+
+
+def test_split_counts_hand_counted():
+    labels = np.array([0, 1, 2, 0, 1, 0])
+    rows = split_counts(labels, {"train": [0, 1, 3, 5], "test": np.array([2, 4])}, ("a", "b", "c"))
+    assert rows == [
+        {"class": "a", "train": 3, "test": 0},
+        {"class": "b", "train": 1, "test": 1},
+        {"class": "c", "train": 0, "test": 1},
+        {"class": "total", "train": 4, "test": 2},
+    ]
+    assert all(type(v) is int for r in rows for k, v in r.items() if k != "class")
+
+
+def test_split_counts_of_a_stratified_split_are_the_published_fractions():
+    # 60,000 labels, 6,000 per class, as pooled CIFAR-10: 80/10/10 gives 4,800/600/600 per class.
+    labels = np.repeat(np.arange(10), 6000)
+    split = split_indices(labels)
+    rows = split_counts(labels, {"train": split.train, "val": split.val, "test": split.test}, CLASS_NAMES)
+    assert [r["class"] for r in rows] == list(CLASS_NAMES) + ["total"]
+    for r in rows[:-1]:
+        assert (r["train"], r["val"], r["test"]) == (4800, 600, 600)
+    assert rows[-1] == {"class": "total", "train": 48000, "val": 6000, "test": 6000}
+
+
+def test_split_counts_custom_total_label_and_empty_part():
+    rows = split_counts([0, 1], {"none": np.array([], dtype=np.int64)}, ("x", "y"), total_label="all")
+    assert rows[-1] == {"class": "all", "none": 0}
+
+
+@pytest.mark.parametrize(
+    "labels, parts, names, match",
+    [
+        ([0.0, 1.0], {"p": [0]}, ("a", "b"), "integer"),
+        ([0, 1], {}, ("a", "b"), "non-empty"),
+        ([0, 1], {"p": [0]}, (), "class_names"),
+        ([0, 2], {"p": [0]}, ("a", "b"), r"\[0, 2\)"),
+        ([0, 1], {"p": [0, 2]}, ("a", "b"), "outside labels"),
+        ([0, 1], {"p": [0.5]}, ("a", "b"), "integer index"),
+    ],
+)
+def test_split_counts_bad_input(labels, parts, names, match):
+    with pytest.raises(ValueError, match=match):
+        split_counts(labels, parts, names)
+
+
+# --------------------------------------------------------------------------------------
 # to_float
 # --------------------------------------------------------------------------------------
 
@@ -640,13 +524,18 @@ def test_to_float_refuses_other_input():
 # --------------------------------------------------------------------------------------
 
 
-def test_import_does_not_pull_in_tensorflow_or_keras():
+def test_import_does_not_pull_in_tensorflow_keras_or_opencv():
     code = (
-        "import cae_lib.data, sys; "
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "
-        "sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))"
+        "import cae_lib.data, cae_lib.sources, sys; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'cv2')); "
+        "assert not heavy, heavy"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_data_is_the_only_reader_of_cae_data_among_its_modules():
+    assert 'os.environ.get(DATA_ENV, "")' in (REPO / "cae_lib" / "data.py").read_text()
+    assert "environ" not in (REPO / "cae_lib" / "sources.py").read_text()
 
 
 # --------------------------------------------------------------------------------------
@@ -679,9 +568,20 @@ def test_real_copy_split(real):
 
 
 @pytest.mark.realdata
+def test_real_copy_description_has_no_path(real, cifar_zip):
+    text = describe_source(real)
+    assert text == f"{real.kind}, 60,000 images, fingerprint {real.fingerprint[:8]}…"
+    assert str(cifar_zip) not in text and cifar_zip.name not in text
+
+
+@pytest.mark.realdata
 def test_real_copy_first_image_is_first_train_airplane(real, cifar_zip):
     if cifar_zip.suffix != ".zip":
         pytest.skip("checks the image-folder zip layout")
+    import zipfile
+
+    import cv2
+
     with zipfile.ZipFile(cifar_zip) as zf:
         names = sorted(n for n in zf.namelist() if "/train/airplane/" in n)
         blob = zf.read(names[0])
