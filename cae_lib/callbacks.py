@@ -112,7 +112,7 @@ def load_weights_file(path: Path) -> tuple[int, list[np.ndarray]]:
         with np.load(path) as stored:
             n = len(stored.files) - 1
             return int(stored["epoch"]), [stored[f"w{i}"] for i in range(n)]
-    except Exception as exc:  # noqa: BLE001 - zipfile, OSError, KeyError, ValueError: all mean unreadable
+    except Exception as exc:  # zipfile, OSError, KeyError, ValueError: all mean unreadable
         raise cache.CacheError(f"{path} is unreadable ({type(exc).__name__}: {exc})") from None
 
 

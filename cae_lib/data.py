@@ -620,24 +620,3 @@ def to_float(images) -> np.ndarray:
             f"got {arr.shape}; add a channel axis with images[..., None] for grayscale."
         )
     return arr.astype(np.float32) / np.float32(255)
-
-
-# TEMPORARY (replaced by the data-sources branch): the memoised loader and the split digest.
-@functools.lru_cache(maxsize=2)
-def _load_cached(source):
-    return load_cifar10(source)
-
-
-def load_data(source=None):
-    if source is None:
-        source = (os.environ.get("CAE_DATA") or "").strip() or None
-    return _load_cached(None if source is None else str(source).strip())
-
-
-def split_digest(split) -> str:
-    digest = hashlib.sha256()
-    for part in (split.train, split.val, split.test):
-        arr = np.asarray(part, dtype="<i8")
-        digest.update(len(arr).to_bytes(8, "little"))
-        digest.update(arr.tobytes())
-    return digest.hexdigest()

@@ -365,7 +365,7 @@ def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
             test_metrics=metrics["test"], train_seconds=float(metrics["train_seconds"]),
             trained=False, epochs_this_call=0,
         )
-    except Exception as exc:  # noqa: BLE001 - any failure to read means: retrain
+    except Exception as exc:  # any failure to read means: retrain
         raise cache.CacheError(f"{path} could not be loaded ({type(exc).__name__}: {exc})") from exc
     return result
 
@@ -399,7 +399,7 @@ def _resume(config: RunConfig, progress_dir: Path, strategy):
             _, best = callbacks.load_weights_file(progress.best_weights)
         progress.best_weights = best
         return model, progress
-    except Exception as exc:  # noqa: BLE001 - any unreadable piece of progress means: start again
+    except Exception as exc:  # any unreadable piece of progress means: start again
         cache.move_aside(progress_dir, f"{type(exc).__name__}: {exc}", what="unfinished run progress")
         return None, None
 
