@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cae_lib-installed
 BOOK_FLAGS ?= -W -n --keep-going
 
-.PHONY: book test install clean-book set-repo
+.PHONY: book test lint runs pdf bench install clean-book set-repo
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,27 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Fill the run cache for the whole book (skips cached runs), apart from executing the chapters.
+runs: $(STAMP)
+	$(BIN)/cae train --all --verbose 2
+
+# CAE_BOOK_BUILD keeps training progress bars out of the built pages (one line per run).
 book: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ $(BOOK_FLAGS)
+	CAE_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ $(BOOK_FLAGS)
+
+# The book as one PDF through LaTeX (Debian: texlive-latex-recommended texlive-latex-extra
+# texlive-fonts-recommended texlive-xetex latexmk fonts-freefont-otf; see the README).
+pdf: $(STAMP)
+	CAE_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ --builder pdflatex -n
+	@ls -l book/_build/latex/*.pdf
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_training.py
 
 clean-book:
 	rm -rf book/_build

@@ -55,6 +55,11 @@ __all__ = [
     "NL_MEANS_HS",
     "tune_nl_means",
     "bm3d",
+    "codec_curves",
+    "rows_at",
+    "PCA_LABEL",
+    "THUMBNAIL_LABEL",
+    "denoising_scores",
 ]
 
 #: scikit-learn ``PCA(svd_solver=...)`` values :func:`fit_pca` accepts. ``"covariance_eigh"``
@@ -73,6 +78,9 @@ COLORIZATION_BASELINES = {
 
 #: Default grid of NLM strengths searched by :func:`tune_nl_means`, in 0..255 grey levels:
 #: brackets the best h measured on CIFAR-10 (15 at noise sigma 0.1, 30 at sigma 0.2).
+#: The smallest side BM3D accepts: bm3d 4.0.3 ends the process with a segmentation fault on 8x8 images.
+BM3D_MIN_SIDE = 9
+
 NL_MEANS_HS = (5, 10, 15, 20, 25, 30, 40, 50, 60)
 
 
@@ -763,12 +771,17 @@ def bm3d(x, sigma: float) -> np.ndarray:
 
     Example:
         >>> import numpy as np
-        >>> x = np.full((1, 8, 8, 3), 0.5, np.float32)
-        >>> bm3d(x, 0.1).shape                       # doctest: +SKIP
-        (1, 8, 8, 3)
+        >>> x = np.full((1, 16, 16, 3), 0.5, np.float32)
+        >>> bm3d(x, 0.1).shape   # needs the optional bm3d package
+        (1, 16, 16, 3)
     """
     arr = _unit_images(x, "x", channels=3)
     sigma = validate.positive_float(sigma, "sigma")
+    if min(arr.shape[1:3]) < BM3D_MIN_SIDE:
+        raise ValueError(
+            f"BM3D needs images of at least {BM3D_MIN_SIDE}x{BM3D_MIN_SIDE} pixels (the reference implementation "
+            f"crashes the process on smaller ones); got {arr.shape[1]}x{arr.shape[2]}"
+        )
     try:
         import bm3d as bm3d_package
     except ImportError as exc:
@@ -777,3 +790,141 @@ def bm3d(x, sigma: float) -> np.ndarray:
     for i in range(arr.shape[0]):
         out[i] = bm3d_package.bm3d_rgb(arr[i], sigma)
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+# ---------------------------------------------------------------------------
+# the chapters' baseline curves and scores, cached like runs
+# ---------------------------------------------------------------------------
+
+
+def _data_key(data) -> dict:
+    return {"data": data.fingerprint, "split": data.split, "sizes": data.sizes(), "task": data.task,
+            "noise_sigma": data.noise_sigma}
+
+
+#: The labels of :func:`codec_curves`' two curves.
+PCA_LABEL, THUMBNAIL_LABEL = "PCA", "area down, bicubic up"
+
+
+def codec_curves(data, pca_sizes: Sequence[int], resize_sides: Sequence[int], *, cache_dir=None) -> dict:
+    """Test scores of PCA at ``pca_sizes`` components and of the resize codec at ``resize_sides``.
+
+    PCA is fitted once, on the training part only, with the exact
+    ``covariance_eigh`` solver at the largest size, and truncated for the
+    smaller ones (exact PCA subspaces are nested, so this equals fitting each
+    size). The fitted codec is kept in the run cache (:func:`cae_lib.cache.memo`).
+
+    Args:
+        data: :func:`cae_lib.tasks.task_data` of ``"reconstruct"``.
+        pca_sizes: numbers of components (values kept per image).
+        resize_sides: sides ``k`` of the k×k thumbnails (``3k²`` values kept).
+        cache_dir: the cache (default :func:`cae_lib.cache.cache_root`).
+
+    Returns:
+        ``{PCA_LABEL: rows, THUMBNAIL_LABEL: rows}``, one row per point:
+        ``{"codec", "latent_size", "mse", "psnr_global_db", "psnr_mean_db", "ssim"}``
+        (``latent_size``: values kept per image).
+    """
+    from cae_lib import cache, evaluation
+
+    sizes = sorted({validate.positive_int(k, "pca size") for k in pca_sizes})
+    k_max = min(sizes[-1], data.x_train.shape[0], int(np.prod(data.x_train.shape[1:])))
+    stored = cache.memo(
+        "pca", {**_data_key(data), "components": k_max, "solver": "covariance_eigh"},
+        lambda: fit_pca(data.x_train, k_max, solver="covariance_eigh").to_arrays(),
+        cache_dir=cache_dir, what="cached PCA",
+    )
+    codec = PCACodec.from_arrays(stored)
+    pca, thumbnails = [], []
+    for k in (k for k in sizes if k <= k_max):
+        scores = evaluation.prediction_metrics(data, codec.truncate(k).reconstruct(data.x_test))
+        pca.append({"codec": PCA_LABEL, "latent_size": k, **_picked(scores)})
+    for side in sorted({validate.positive_int(s, "resize side") for s in resize_sides}):
+        scores = evaluation.prediction_metrics(data, resize_codec(data.x_test, side))
+        thumbnails.append({"codec": f"{THUMBNAIL_LABEL} ({side}×{side})", "side": side,
+                           "latent_size": resize_values(side, data.x_test.shape[-1]), **_picked(scores)})
+    return {PCA_LABEL: pca, THUMBNAIL_LABEL: thumbnails}
+
+
+def rows_at(curves: dict, sizes) -> list[dict]:
+    """The rows of every curve whose ``latent_size`` is one of ``sizes``.
+
+    Example:
+        >>> rows_at({"a": [{"latent_size": 4}, {"latent_size": 8}]}, (8,))
+        [{'latent_size': 8}]
+    """
+    return [row for rows in curves.values() for row in rows if row["latent_size"] in sizes]
+
+
+def _picked(scores: Mapping[str, float]) -> dict:
+    return {k: scores[k] for k in ("mse", "psnr_global_db", "psnr_mean_db", "ssim")}
+
+
+def denoising_scores(data, *, bm3d_images: int = 200, nl_means_images: int = 500, cache_dir=None) -> list[dict]:
+    """Test scores of the classical denoisers on a denoise task's data, cached.
+
+    - the noisy input itself;
+    - a 3×3 Gaussian blur;
+    - non-local means, its ``h`` chosen on the first ``nl_means_images``
+      validation images (:func:`tune_nl_means`);
+    - BM3D on the first ``bm3d_images`` test images (slow; skipped, with a
+      row that says so, when the ``bm3d`` package is not installed).
+
+    Args:
+        data: :func:`cae_lib.tasks.task_data` of ``"denoise"``.
+        bm3d_images: test images BM3D is scored on (its ``n_images`` says how many).
+        nl_means_images: validation images the NLM strength is chosen on.
+        cache_dir: the cache (default :func:`cae_lib.cache.cache_root`).
+
+    Returns:
+        Rows ``{"method", "psnr_global_db", "ssim", "n_images", "psnr_subset_db", "h"}``
+        (``h``: the non-local means strength, on its row); every method is also
+        scored on the BM3D subset (``psnr_subset_db``).
+    """
+    from cae_lib import cache, evaluation
+
+    if data.task != "denoise":
+        raise ValueError(f"denoising_scores needs denoise data, got task {data.task!r}")
+    sigma = data.noise_sigma
+    n_sub = min(validate.positive_int(bm3d_images, "bm3d_images"), len(data.x_test))
+    subset = type(data)(**{**data.__dict__, "x_test": data.x_test[:n_sub], "y_test": data.y_test[:n_sub],
+                           "test_index": data.test_index[:n_sub]})
+
+    def compute():
+        n_val = min(validate.positive_int(nl_means_images, "nl_means_images"), len(data.x_val))
+        h, _ = tune_nl_means(data.x_val[:n_val], data.y_val[:n_val])
+        preds = {"noisy input": data.x_test, "Gaussian blur 3×3": gaussian_blur(data.x_test),
+                 f"non-local means (h = {h:g})": nl_means(data.x_test, h)}
+        out = {"h": np.asarray(h)}
+        for i, (name, pred) in enumerate(preds.items()):
+            full = evaluation.prediction_metrics(data, pred)
+            sub = evaluation.prediction_metrics(subset, pred[:n_sub])
+            out[f"m{i}"] = np.asarray([full["psnr_global_db"], full["ssim"], full["n_images"], sub["psnr_global_db"]])
+            out[f"name{i}"] = np.asarray(name)
+        try:
+            pred = bm3d(subset.x_test, sigma)
+            sub = evaluation.prediction_metrics(subset, pred)
+            out["bm3d"] = np.asarray([sub["psnr_global_db"], sub["ssim"], sub["n_images"], sub["psnr_global_db"]])
+        except ImportError:
+            pass
+        return out
+
+    import importlib.util
+
+    installed = importlib.util.find_spec("bm3d") is not None
+    stored = cache.memo("denoising_baselines", {**_data_key(data), "bm3d_images": n_sub, "bm3d": installed,
+                                                "nl_means_images": nl_means_images},
+                        compute, cache_dir=cache_dir, what="cached denoising baselines")
+    rows = []
+    for i in range(3):
+        psnr, ssim, n, sub = stored[f"m{i}"]
+        rows.append({"method": str(stored[f"name{i}"]), "psnr_global_db": psnr, "ssim": ssim, "n_images": int(n),
+                     "psnr_subset_db": sub, "h": float(stored["h"]) if i == 2 else None})
+    if "bm3d" in stored:
+        psnr, ssim, n, sub = stored["bm3d"]
+        rows.append({"method": "BM3D", "psnr_global_db": psnr, "ssim": ssim, "n_images": int(n),
+                     "psnr_subset_db": sub})
+    else:
+        rows.append({"method": "BM3D (not installed: pip install bm3d)", "psnr_global_db": None, "ssim": None,
+                     "n_images": 0, "psnr_subset_db": None})
+    return rows

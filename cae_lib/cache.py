@@ -66,6 +66,7 @@ __all__ = [
     "move_aside",
     "locked",
     "ensure_dir",
+    "memo",
 ]
 
 CACHE_ENV = "CAE_CACHE"
@@ -273,3 +274,58 @@ def locked(folder: Path, *, notice=print) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "cached result") -> dict:
+    """A dict of NumPy arrays computed once and kept in the cache: ``compute()`` or the stored copy.
+
+    For results that take more than a few seconds and are not training runs
+    (a PCA fitted on the training part, a classical denoiser's scores). The
+    folder ``<root>/results/<name>-<key>`` holds ``arrays.npz`` and a manifest
+    with the key; a damaged entry is reported, moved aside and computed again,
+    and a finished one loads from a read-only cache.
+
+    Args:
+        name: a label (letters, digits, ``-``, ``_``, ``.``).
+        key_fields: everything the result depends on (JSON-serialisable).
+        compute: a function returning ``{name: array}``.
+        cache_dir: cache folder (default :func:`cache_root`).
+        what: how warnings name the entry.
+
+    Example:
+        >>> import tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> memo("squares", {"n": 3}, lambda: {"x": np.arange(3) ** 2}, cache_dir=root)["x"]
+        array([0, 1, 4])
+    """
+    import io
+
+    key = hashlib.sha256(json.dumps({"name": name, **key_fields}, sort_keys=True, default=str).encode()).hexdigest()
+    folder = entry_dir(cache_root(cache_dir) / "results", name, key)
+
+    def load():
+        if not (folder / MANIFEST).exists():
+            return None
+        try:
+            verify(folder, ["arrays.npz"], key=key)
+            with np.load(folder / "arrays.npz", allow_pickle=False) as stored:
+                return {k: stored[k] for k in stored.files}
+        except (CacheError, OSError, ValueError) as exc:
+            move_aside(folder, str(exc), what=what)
+            return None
+
+    found = load()
+    if found is not None:
+        return found
+    with locked(folder):
+        found = load()
+        if found is not None:
+            return found
+        arrays = {k: np.asarray(v) for k, v in compute().items()}
+        ensure_dir(folder)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_bytes(folder / "arrays.npz", buffer.getvalue())
+        write_json(folder / "key.json", key_fields)
+        write_manifest(folder, ["arrays.npz", "key.json"], key=key)
+    return arrays

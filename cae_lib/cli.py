@@ -7,6 +7,7 @@ Examples::
     CAE_DATA=../shared/data/cifar10-jpeg.zip cae train given_bce --profile smoke
     cae train --all                      # fill the cache for the whole book
     cae tune latent_search --kind hyperband --budget 1024
+    cae colorize photo.jpg old/*.png -o colorized/    # with the book's colour-class run
 
 Every error is one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -50,7 +51,7 @@ def _train_one(name: str, args, data) -> None:
     from cae_lib import experiments
     from cae_lib.training import run
 
-    overrides = {} if args.epochs is None else {"epochs": args.epochs}
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("learning_rate", args.learning_rate)) if v is not None}
     config = experiments.experiment(name, profile=args.profile, **overrides)
     t0 = time.perf_counter()
     result = run(config, data=data, cache_dir=args.cache, retrain=args.retrain or None, verbose=args.verbose)
@@ -117,6 +118,88 @@ def _cmd_tune(args) -> int:
     return 0
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def read_image(path: str):
+    """An image file as RGB (or grey) floats in [0, 1]; ``ValueError`` with one line for a bad file.
+
+    Colour (BGR or BGRA: the alpha channel is dropped) is returned as RGB,
+    greyscale as ``(H, W)``; 16-bit images are scaled by 65535.
+    """
+    from pathlib import Path
+
+    import cv2
+    import numpy as np
+
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"{path}: no such file")
+    if not p.is_file():
+        raise ValueError(f"{path}: not a file")
+    if p.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes)")
+    image = cv2.imdecode(np.fromfile(str(p), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise ValueError(f"{path}: not an image OpenCV can read (PNG, JPEG, BMP, TIFF, WebP)")
+    scale = 65535.0 if image.dtype == np.uint16 else 255.0 if image.dtype == np.uint8 else None
+    if scale is None:
+        raise ValueError(f"{path}: unsupported pixel type {image.dtype}; save it as 8- or 16-bit")
+    image = image.astype(np.float32) / scale
+    if image.ndim == 3 and image.shape[-1] == 4:
+        image = image[..., :3]
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return image[..., ::-1].copy()
+    if image.ndim == 3 and image.shape[-1] == 1:
+        return image[..., 0]
+    return image
+
+
+def _output_paths(inputs: list[str], out: str, force: bool) -> list:
+    from pathlib import Path
+
+    out_path = Path(out)
+    single_file = len(inputs) == 1 and out_path.suffix.lower() in IMAGE_SUFFIXES and not out_path.is_dir()
+    targets = [out_path] if single_file else [out_path / f"{Path(i).stem}_colorized.png" for i in inputs]
+    sources = {Path(i).resolve() for i in inputs}
+    if len({t.resolve() for t in targets}) != len(targets):
+        raise ValueError("two inputs share a name and would write the same output; colorize them separately")
+    for target in targets:
+        if target.resolve() in sources:
+            raise ValueError(f"{target}: refusing to overwrite an input image (choose another -o)")
+        if target.exists() and not force:
+            raise ValueError(f"{target} exists; pass --force to overwrite it")
+        if target.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ValueError(f"{target}: the output must end in one of {', '.join(IMAGE_SUFFIXES)}")
+    return targets
+
+
+def _cmd_colorize(args) -> int:
+    import cv2
+    import numpy as np
+
+    from cae_lib import experiments
+    from cae_lib.colorization import colorize_image
+    from cae_lib.data import load_data
+    from cae_lib.training import run
+
+    images = [read_image(path) for path in args.inputs]  # every input is checked before anything is written
+    targets = _output_paths(args.inputs, args.output, args.force)
+    config = experiments.experiment(args.run, profile=args.profile)
+    if config.task != "colorize":
+        raise ValueError(f"run {args.run!r} is not a colorization run (task {config.task!r})")
+    result = run(config, data=load_data(args.source), cache_dir=args.cache, verbose=args.verbose)
+    temperature = args.temperature if args.temperature is not None else config.temperature
+    for path, image, target in zip(args.inputs, images, targets):
+        rgb = colorize_image(result.model, image, work_size=args.work_size, temperature=temperature)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        bgr = cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+        if not cv2.imwrite(str(target), bgr):
+            raise ValueError(f"{target}: could not be written")
+        print(f"{path} -> {target} ({rgb.shape[1]}x{rgb.shape[0]})")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cae", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every run and search of the book, skipping cached ones")
     common(p)
     p.add_argument("--epochs", type=int, help="override the runs' epochs")
+    p.add_argument("--learning-rate", type=float, help="override the runs' learning rate")
     p.add_argument("--retrain", action="store_true", help="train even if a run is cached")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                    help="0 silent, 1 a progress bar per epoch (default), 2 one line per epoch")
@@ -159,6 +243,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--train-best", action="store_true", help="then train the best architecture like any run")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_tune, all=False)
+
+    p = sub.add_parser("colorize", help="colorize image files of any size with a trained colorization run")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image files (colour ones are turned grey first)")
+    p.add_argument("-o", "--output", required=True, help="output folder (or file, for one input)")
+    p.add_argument("--run", default="colorize_classes", help="colorization run (default colorize_classes)")
+    p.add_argument("--temperature", type=float, help="annealed-mean temperature of a colour-class run")
+    p.add_argument("--work-size", type=int, default=32, help="shorter side colour is predicted at (default 32)")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs (never an input)")
+    common(p)
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    p.set_defaults(func=_cmd_colorize)
     return parser
 
 

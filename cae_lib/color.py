@@ -60,6 +60,7 @@ __all__ = [
     "ab_plane",
     "ab_summary",
     "srgb_ab_range",
+    "scaled_range",
     "in_gamut",
     "lab_to_model",
     "lab_to_rgb",
@@ -483,4 +484,17 @@ def ab_summary(ab_target) -> dict[str, float]:
         "chroma_mean": chroma_total / len(flat),
         "max_abs_scaled": max_abs,
         "tanh_preactivation": pre,
+    }
+
+
+def scaled_range(gamut: dict) -> dict:
+    """The smallest and largest network-scale target (a*/128, b*/128) of an a*b* range.
+
+    Example:
+        >>> scaled_range({"a_min": -86.2, "a_max": 98.2, "b_min": -107.9, "b_max": 94.5})
+        {'scaled_min': -0.84296875, 'scaled_max': 0.7671875}
+    """
+    return {
+        "scaled_min": min(gamut["a_min"], gamut["b_min"]) / AB_SCALE,
+        "scaled_max": max(gamut["a_max"], gamut["b_max"]) / AB_SCALE,
     }

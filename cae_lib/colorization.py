@@ -84,6 +84,7 @@ import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from cae_lib import color, validate
@@ -654,13 +655,17 @@ def predict_ab(model, l_input, bins: AbBins, temperature: float | Iterable[float
     for start in range(0, len(x), batch_size):
         batch = np.asarray(x[start:start + batch_size], dtype=np.float32)
         probs = np.asarray(model.predict_on_batch(batch))
-        if probs.shape != batch.shape[:-1] + (len(bins),):
+        h, w = batch.shape[1:3]
+        if probs.ndim != 4 or probs.shape[0] != len(batch) or probs.shape[-1] != len(bins) or h % probs.shape[1]:
             raise ValueError(
-                f"the model must map (n, H, W, 1) to (n, H, W, K) with K = {len(bins)} bins; "
+                f"the model must map (n, H, W, 1) to (n, H/s, W/s, K) with K = {len(bins)} bins; "
                 f"it gave {probs.shape} for {batch.shape}"
             )
         for t in temps:
-            out[t][start:start + len(batch)] = annealed_mean(probs, bins, t) / np.float32(color.AB_SCALE)
+            ab = annealed_mean(probs, bins, t) / np.float32(color.AB_SCALE)
+            if ab.shape[1:3] != (h, w):  # colour predicted at a coarser scale: spread it over the pixels
+                ab = np.stack([cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR) for a in ab])
+            out[t][start:start + len(batch)] = ab
     return out if several else out[temps[0]]
 
 
@@ -729,6 +734,11 @@ class _RebalancedCrossEntropy:
     def call(self, y_true, y_pred):
         from keras import ops
 
+        if y_true.shape[1] is not None and y_pred.shape[1] is not None and y_true.shape[1] != y_pred.shape[1]:
+            # a model that predicts colour at a coarser scale (CAESpec.output_scale): compare
+            # with the targets' averages over the same cells
+            f = y_true.shape[1] // y_pred.shape[1]
+            y_true = ops.average_pool(y_true, pool_size=f, strides=f, padding="valid")
         ab = y_true * color.AB_SCALE  # (B, H, W, 2) in CIE units
         centres = ops.convert_to_tensor(self.centres, dtype=ab.dtype)
         da = ab[..., 0:1] - centres[:, 0]  # (B, H, W, K)
@@ -790,8 +800,108 @@ def rebalanced_crossentropy(bins: AbBins, weights, sigma: float = SIGMA, **kwarg
 
     Example:
         >>> bins = ab_bins()
-        >>> loss = rebalanced_crossentropy(bins, np.ones(len(bins)))  # doctest: +SKIP
-        >>> model.compile(optimizer="adam", loss=loss)  # doctest: +SKIP
+        >>> loss = rebalanced_crossentropy(bins, np.ones(len(bins)))
+        >>> loss.name, loss.centres.shape
+        ('rebalanced_crossentropy', (262, 2))
     """
     bins = _check_bins(bins)
     return register()(bins.centres, weights, sigma=sigma, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# colorizing a photograph of any size
+# ---------------------------------------------------------------------------
+
+
+def lightness(image) -> np.ndarray:
+    """L*/100 of an RGB or greyscale image, ``(H, W, 1)`` float32 in [0, 1].
+
+    Args:
+        image: ``(H, W, 3)`` RGB or ``(H, W)`` / ``(H, W, 1)`` grey; uint8, or floats in [0, 1].
+
+    Raises:
+        ValueError: another shape, an empty image, or values out of range.
+
+    Example:
+        >>> lightness(np.full((2, 3), 255, np.uint8)).round(3)[0, 0]
+        array([1.], dtype=float32)
+    """
+    x = np.asarray(image)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim == 2:
+        x = np.repeat(x[..., None], 3, axis=-1)
+    if x.ndim != 3 or x.shape[-1] != 3 or min(x.shape[:2]) < 1:
+        raise ValueError(f"image must be (H, W, 3) RGB or (H, W) grey; got shape {np.shape(image)}")
+    rgb = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return (color.rgb_to_lab(rgb)[..., :1] / color.L_SCALE).astype(np.float32)
+
+
+def work_shape(height: int, width: int, work_size: int, multiple: int) -> tuple[int, int]:
+    """The size an image is colorized at: its shorter side near ``work_size``, both sides multiples of ``multiple``.
+
+    Example:
+        >>> work_shape(300, 451, 32, 4)
+        (32, 48)
+    """
+    scale = work_size / min(height, width)
+    return tuple(max(multiple, int(round(side * scale / multiple)) * multiple) for side in (height, width))
+
+
+def colorize_image(model, image, *, work_size: int = 32, temperature: float | None = None) -> np.ndarray:
+    """Colorize one image of any size with a trained colorization network.
+
+    The network saw whole 32×32 CIFAR-10 images, so the image's lightness is
+    shrunk until its shorter side is about ``work_size`` pixels, the network
+    predicts a*b* there, and the a*b* planes are enlarged (bilinear) onto the
+    full-resolution L*, as colorization systems do: colour varies slowly, so
+    the detail of the result comes from the image's own lightness.
+
+    Args:
+        model: a colorization model of :func:`cae_lib.training.run` (regression,
+            2 outputs, or colour classes, K outputs).
+        image: RGB (its colour is discarded) or grey, uint8 or float in [0, 1], any size.
+        work_size: shorter side, in pixels, at which colour is predicted.
+        temperature: annealed-mean temperature of a colour-class model
+            (``None``: :data:`ANNEALED_T`).
+
+    Returns:
+        float32 ``(H, W, 3)`` RGB in [0, 1].
+    """
+    from cae_lib.models import any_size, spec_of
+
+    lum = lightness(image)
+    h, w = lum.shape[:2]
+    spec = spec_of(model)
+    wh, ww = work_shape(h, w, validate.positive_int(work_size, "work_size"), spec.downsampling * spec.output_scale)
+    small = cv2.resize(lum[..., 0], (ww, wh), interpolation=cv2.INTER_AREA)[None, ..., None]
+    flexible = any_size(model)
+    if spec.output_channels == 2:
+        ab = np.clip(flexible.predict(small, verbose=0)[0], -1.0, 1.0)
+    else:
+        t = ANNEALED_T if temperature is None else temperature
+        ab = predict_ab(flexible, small, ab_bins(), t)[0]
+    ab_full = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
+    return color.rebuild_rgb(lum, ab_full)
+
+
+#: Colour photographs that ship with scikit-image (nothing is downloaded).
+PHOTOGRAPHS = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def sample_photographs(names=PHOTOGRAPHS) -> dict:
+    """scikit-image's sample colour photographs by name, as uint8 RGB (needs scikit-image).
+
+    Example:
+        >>> sample_photographs(["coffee"])["coffee"].shape
+        (400, 600, 3)
+    """
+    from skimage import data as samples
+
+    return {name: np.ascontiguousarray(getattr(samples, name)()[..., :3]) for name in names}
+
+
+def colorize_photos(models: dict, photos: dict, *, temperature: float | None = None) -> dict:
+    """:func:`colorize_image` of every photograph by every model: ``{model label: {photo name: RGB}}``."""
+    return {label: {name: colorize_image(model, image, temperature=temperature) for name, image in photos.items()}
+            for label, model in models.items()}

@@ -189,9 +189,13 @@ def data_source() -> str | None:
 
     The one place the package reads the variable.
 
-    Example (with ``CAE_DATA=" /data/cifar10-jpeg.zip "``):
-        >>> data_source()  # doctest: +SKIP
+    Example:
+        >>> import os
+        >>> saved = os.environ.get("CAE_DATA")
+        >>> os.environ["CAE_DATA"] = " /data/cifar10-jpeg.zip "
+        >>> data_source()
         '/data/cifar10-jpeg.zip'
+        >>> _ = os.environ.pop("CAE_DATA") if saved is None else os.environ.update(CAE_DATA=saved)
     """
     return os.environ.get(DATA_ENV, "").strip() or None
 
@@ -271,11 +275,12 @@ def load_cifar10(source: str | os.PathLike | None = None) -> CifarData:
         RuntimeError: ``source`` and ``CAE_DATA`` are unset and Keras cannot
             download CIFAR-10 (e.g. offline); the message says how to use a local copy.
 
-    Example:
-        >>> data = load_cifar10("../shared/data/cifar10-jpeg.zip")  # doctest: +SKIP
-        >>> data.images.shape, data.labels[:3]  # doctest: +SKIP
+    Usage (needs a CIFAR-10 copy)::
+
+        data = load_cifar10("../shared/data/cifar10-jpeg.zip")
+        data.images.shape, data.labels[:3]
         ((60000, 32, 32, 3), array([0, 0, 0]))
-        >>> data.source  # doctest: +SKIP
+        data.source
         'image-folder zip ../shared/data/cifar10-jpeg.zip (train 50000 + test 10000)'
     """
     if source is None:
@@ -298,9 +303,10 @@ def load_data(source: str | os.PathLike | None = None) -> CifarData:
     call, so changing the variable changes what is loaded. A file changed on
     disk is not noticed: ``load_data.cache_clear()`` empties the cache.
 
-    Example:
-        >>> data = load_data()  # doctest: +SKIP
-        >>> load_data() is data  # doctest: +SKIP
+    Usage (needs a CIFAR-10 copy)::
+
+        data = load_data()
+        load_data() is data
         True
     """
     if source is None:

@@ -1,13 +1,12 @@
 """The book's named runs: what each chapter trains, by name.
 
-The chapters and the command line (``python -m cae_lib train NAME``) take
-their configurations from here, so the book, the tests and a user at a shell
-train exactly the same runs and share one cache. This module is a leaf of the
-library: no module of ``cae_lib`` imports it; only the front ends (the
+The chapters and the command line (``cae train NAME``, ``cae train --all``)
+take their configurations from here, so the book, the tests and a user at a
+shell train exactly the same runs and share one cache. This module is a leaf
+of the library: no module of ``cae_lib`` imports it; only the front ends (the
 command line and the chapters) do.
 
 Example:
-    >>> from cae_lib.experiments import experiment, names
     >>> experiment("given_mse", profile="smoke").loss
     'mse'
     >>> "colorize" in names()
@@ -18,6 +17,19 @@ from __future__ import annotations
 
 from cae_lib.models import CAESpec, colorization_spec
 from cae_lib.training import RunConfig
+
+#: The compressor of chapter 2, found by measurement: stride-2 convolutions
+#: instead of pooling, two convolutions per stage with a residual addition,
+#: and a linear (PCA-like) bottleneck.
+COMPRESSOR = dict(pooling="stride", convs_per_stage=2, residual=True, latent_activation="linear")
+#: RED-Net (Mao, Shen and Yang 2016): no pooling, symmetric skips added, the
+#: network predicts the correction to its input.
+RED_NET = CAESpec(
+    filters=(32,) * 5, pooling="none", skips="add", output_activation="linear", residual_output=True
+)
+#: Training the larger models: batch 128, warm-up then cosine decay of a
+#: 2e-3 learning rate (measured in bench/bench_training.py).
+FAST = dict(batch_size=128, lr_schedule="cosine", warmup_epochs=1, learning_rate=2e-3)
 
 _GIVEN = CAESpec()
 
@@ -39,17 +51,70 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
         "a third pooling stage: latent 4x4x16 = 256 values",
         dict(model=CAESpec(filters=(8, 12, 16, 16)), loss="mse"),
     ),
+    "compressor_1024": (
+        2,
+        "strided, residual, linear bottleneck: latent 8x8x16 = 1024 values",
+        dict(model=CAESpec(filters=(16, 32, 16), **COMPRESSOR), loss="mse", metrics=("mse",), **FAST),
+    ),
+    "compressor_256": (
+        2,
+        "the same with a fourth stage: latent 4x4x16 = 256 values",
+        dict(model=CAESpec(filters=(16, 32, 64, 16), **COMPRESSOR), loss="mse", metrics=("mse",), **FAST),
+    ),
+    "compressor_skips": (
+        2,
+        "the 1024-value compressor with U-Net skips (the decoder sees more than the latent)",
+        dict(model=CAESpec(filters=(16, 32, 16), skips="concat", **COMPRESSOR), loss="mse", metrics=("mse",),
+             **FAST),
+    ),
     "colorize": (
         3,
-        "colorization: L in, a,b out",
+        "colorization: L in, a,b out (regression)",
+        dict(model=colorization_spec(filters=(16, 32, 64)), task="colorize", loss="mse", metrics=("mae",)),
+    ),
+    "colorize_unet": (
+        3,
+        "colorization U-Net: skips carry the lightness detail (regression)",
+        dict(model=colorization_spec(filters=(16, 32, 64), skips="concat"), task="colorize", loss="mse",
+             metrics=("mae",), **FAST),
+    ),
+    "colorize_classes": (
+        3,
+        "colorization U-Net over 262 a*b* classes, rebalanced, at half resolution",
         dict(
-            model=colorization_spec(filters=(16, 32, 64)),
-            task="colorize",
-            loss="mse",
-            metrics=("mae",),
+            model=colorization_spec(filters=(16, 32, 64), skips="concat", output_scale=2, output_kernel=1,
+                                    output_channels=262, output_activation="softmax"),
+            task="colorize", loss="rebalanced_crossentropy", rebalance_lambda=0.8, metrics=(), epochs=10,
+            early_stopping_patience=None, **FAST,
         ),
     ),
+    "denoise_given_0.1": (
+        4, "the given pooled CAE denoising sigma = 0.1",
+        dict(model=_GIVEN, task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",)),
+    ),
+    "denoise_unpooled_0.1": (
+        4, "the given CAE without pooling, sigma = 0.1",
+        dict(model=CAESpec(pooling="none"), task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",),
+             epochs=8, **FAST),
+    ),
+    "denoise_rednet_0.1": (
+        4, "RED-Net (no pooling, symmetric skips), sigma = 0.1",
+        dict(model=RED_NET, task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",), epochs=5,
+             early_stopping_patience=None, **FAST),
+    ),
+    "denoise_given_0.2": (
+        4, "the given pooled CAE denoising sigma = 0.2",
+        dict(model=_GIVEN, task="denoise", noise_sigma=0.2, loss="mse", metrics=("mse",)),
+    ),
+    "denoise_rednet_0.2": (
+        4, "RED-Net (no pooling, symmetric skips), sigma = 0.2",
+        dict(model=RED_NET, task="denoise", noise_sigma=0.2, loss="mse", metrics=("mse",), epochs=5,
+             early_stopping_patience=None, **FAST),
+    ),
 }
+
+#: Models whose training images/s the benchmark reports besides the given CAE's.
+BENCH_MODELS = ("compressor_1024", "colorize_unet", "colorize_classes", "denoise_rednet_0.1")
 
 
 def names(chapter: int | None = None) -> list[str]:
@@ -108,3 +173,43 @@ def search_settings(name: str) -> dict:
         return dict(SEARCHES[name])
     except KeyError:
         raise KeyError(f"unknown search {name!r}; known: {', '.join(SEARCHES)}") from None
+
+
+#: The colour classes' default annealed-mean temperature is chosen on the
+#: validation part among these (one run of the model decodes them all).
+TEMPERATURES = (1.0, 0.6, 0.38, 0.2, 0.1)
+
+
+#: Chapter 2's classical codecs: PCA components and thumbnail sides (3·k² values) to score.
+PCA_SIZES = (16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072)
+RESIZE_SIDES = (4, 8, 12, 16, 18, 24)
+#: The latent sizes chapter 2 judges learned models against PCA at.
+JUDGED_SIZES = (256, 512, 768, 1024)
+
+#: Chapter 4: noise levels, the runs of each (label -> run name), and the test images BM3D is scored on.
+NOISE_LEVELS = (0.1, 0.2)
+DENOISERS = {
+    0.1: {"pooled CAE (given)": "denoise_given_0.1", "unpooled CAE": "denoise_unpooled_0.1",
+          "RED-Net": "denoise_rednet_0.1"},
+    0.2: {"pooled CAE (given)": "denoise_given_0.2", "RED-Net": "denoise_rednet_0.2"},
+}
+BM3D_IMAGES = {"full": 200, "smoke": 10}  # BM3D takes about 1.3 s per image on two CPU cores
+
+#: Chapter 2's baseline and the report's variants, in the order its tables show them.
+REPORT_VARIANTS = ("given_mse", "avg_pool", "no_pool", "no_pool_1024", "wide", "deep", "small_latent")
+
+
+def configs(names_: tuple[str, ...] | list[str], profile: str | None = None) -> dict:
+    """``{name: experiment(name)}`` for several runs, in the order given.
+
+    Example:
+        >>> list(configs(["given_bce", "given_mse"], profile="smoke"))
+        ['given_bce', 'given_mse']
+    """
+    return {name: experiment(name, profile=profile) for name in names_}
+
+
+def denoisers(profile: str | None = None) -> dict:
+    """Chapter 4's runs: ``{sigma: {label: config}}``."""
+    return {sigma: {label: experiment(name, profile=profile) for label, name in runs.items()}
+            for sigma, runs in DENOISERS.items()}

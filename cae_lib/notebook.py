@@ -103,7 +103,11 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 
     Uses :func:`myst_nb.glue` when myst-nb is installed (the book build);
     elsewhere it only returns ``value``, and shows it when ``display`` is true.
+    NumPy scalars are glued as the Python numbers they hold (their text is then
+    ``25.3``, not ``np.float64(25.3)``, so the prose can format them).
     """
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:
@@ -140,3 +144,31 @@ def show_table(rows, columns=None, floatfmt=".4f", headers=None) -> None:
     from cae_lib.tables import markdown_table
 
     show_markdown(markdown_table(rows, columns, floatfmt, headers))
+
+
+def build_note(profile: str) -> str:
+    """One sentence on what a build's numbers are worth, for the top of the book.
+
+    Example:
+        >>> build_note("smoke")[:40]
+        'This build used the smoke profile: every'
+    """
+    if profile == "smoke":
+        return ("This build used the smoke profile: every model trained for at most two epochs on a few hundred "
+                "images, so its numbers are a plumbing check, not results.")
+    return "This build used the full profile: every model trained on the whole training part of the split."
+
+
+def versions() -> list[dict]:
+    """The versions of Python and of the libraries the numbers depend on, as table rows."""
+    import importlib.metadata
+    import platform
+
+    rows = [{"package": "Python", "version": platform.python_version()}]
+    for name in ("tensorflow", "keras", "keras-tuner", "numpy", "opencv-python-headless", "scikit-learn",
+                 "scikit-image", "matplotlib", "jupyter-book"):
+        try:
+            rows.append({"package": name, "version": importlib.metadata.version(name)})
+        except importlib.metadata.PackageNotFoundError:
+            rows.append({"package": name, "version": "not installed"})
+    return rows

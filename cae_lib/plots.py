@@ -31,6 +31,11 @@ __all__ = [
     "ab_plane_figure",
     "latent_figure",
     "lab_split_figure",
+    "rate_distortion_figure",
+    "tradeoff_figure",
+    "method_bars",
+    "photo_grid",
+    "colorized_photos_figure",
 ]
 
 DEFAULT_CURVE_FIGSIZE = (6.4, 4.0)
@@ -700,3 +705,220 @@ def lab_split_figure(
                 ax.set_title(title, fontsize=fontsize)
     fig.tight_layout()
     return _detach(fig)
+
+
+# ---------------------------------------------------------------------------
+# comparisons across methods: rate-distortion, colour trade-off, restoration
+# ---------------------------------------------------------------------------
+
+_MARKERS = "osD^v<>pPX*h"
+
+
+def rate_distortion_figure(
+    curves: Mapping[str, Sequence[Mapping]],
+    points: Sequence[Mapping],
+    *,
+    y: str = "psnr_global_db",
+    input_values: int | None = 3072,
+    ylabel: str = "test PSNR, global (dB)",
+    title: str | None = "Reconstruction quality against values kept",
+    figsize=(7.2, 4.6),
+):
+    """Quality against the number of values kept per image, log-x: codecs as lines, models as markers.
+
+    Args:
+        curves: ``{label: rows}``, each a line over its rows' ``latent_size``
+            (e.g. PCA at many sizes, the resize codec).
+        points: rows with ``"model"``, ``"latent_size"`` and ``y``, one marker each.
+        y: the key plotted upwards.
+        input_values: where to mark the input size (``None``: no mark).
+        ylabel, title, figsize: labels and size.
+
+    Returns:
+        The Figure.
+
+    Example:
+        >>> fig = rate_distortion_figure({"PCA": [{"latent_size": 256, "psnr_global_db": 26.0},
+        ...                                       {"latent_size": 1024, "psnr_global_db": 44.0}]},
+        ...                              [{"model": "given", "latent_size": 1024, "psnr_global_db": 24.0}])
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+        ['PCA', 'given']
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if not curves and not points:
+        raise ValueError("nothing to plot: give curves or points")
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for i, (label, rows) in enumerate(curves.items()):
+        rows = sorted(rows, key=lambda r: r["latent_size"])
+        ax.plot([r["latent_size"] for r in rows], [r[y] for r in rows], color=f"C{i}", marker=".",
+                linewidth=1.5, label=label, zorder=2)
+    for j, row in enumerate(points):
+        ax.scatter([row["latent_size"]], [row[y]], s=55, marker=_MARKERS[j % len(_MARKERS)],
+                   color=f"C{(j + len(curves)) % 10}", edgecolor="black", linewidth=0.5, label=str(row["model"]),
+                   zorder=3)
+    if input_values is not None:
+        ax.axvline(input_values, color="0.4", linestyle="--", linewidth=1, label=f"input size ({input_values} values)")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.set_xlabel("values kept per image (log scale)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def tradeoff_figure(
+    rows: Sequence[Mapping],
+    *,
+    goal: tuple[float, float] | None = None,
+    title: str | None = "PSNR against colourfulness",
+    figsize=(7.0, 4.6),
+):
+    """Colorization: RGB PSNR against colourfulness (% of the originals'), one marker per setting.
+
+    Args:
+        rows: :func:`cae_lib.evaluation.colour_row` rows (``prediction``,
+            ``psnr_global_db``, ``colourfulness_pct``); rows sharing a ``series``
+            key are joined by a line (e.g. one model at several temperatures).
+        goal: ``(psnr_db, colourfulness_pct)``: the corner both goals meet at, shaded.
+        title, figsize: labels and size.
+
+    Returns:
+        The Figure. The originals' colourfulness (100 %) is marked.
+
+    Example:
+        >>> fig = tradeoff_figure([{"prediction": "grey", "psnr_global_db": 22.0, "colourfulness_pct": 0.0}],
+        ...                       goal=(23.7, 65.0))
+        >>> fig.axes[0].get_xlabel()
+        'colourfulness (% of the originals)'
+    """
+    if not rows:
+        raise ValueError("rows is empty")
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    series: dict[str, list[Mapping]] = {}
+    for row in rows:
+        if row.get("series"):
+            series.setdefault(row["series"], []).append(row)
+    for i, members in enumerate(series.values()):
+        members = sorted(members, key=lambda r: r["colourfulness_pct"])
+        ax.plot([r["colourfulness_pct"] for r in members], [r["psnr_global_db"] for r in members],
+                color=f"C{i}", linewidth=1, zorder=2)
+    for j, row in enumerate(rows):
+        ax.scatter([row["colourfulness_pct"]], [row["psnr_global_db"]], s=50, marker=_MARKERS[j % len(_MARKERS)],
+                   color=f"C{j % 10}", edgecolor="black", linewidth=0.5, label=str(row["prediction"]), zorder=3)
+    ax.axvline(100.0, color="0.4", linestyle="--", linewidth=1, label="originals (100 %)")
+    if goal is not None:
+        ylim = ax.get_ylim()
+        ax.fill_between([goal[1], max(110.0, ax.get_xlim()[1])], goal[0], max(ylim[1], goal[0] + 0.5),
+                        color="C2", alpha=0.12, label=f"goal: ≥ {goal[0]:g} dB and ≥ {goal[1]:g} %", zorder=1)
+    ax.set_xlabel("colourfulness (% of the originals)")
+    ax.set_ylabel("test PSNR, global (dB)")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def method_bars(
+    rows: Sequence[Mapping],
+    *,
+    group: str,
+    method: str = "method",
+    y: str = "psnr_global_db",
+    ylabel: str = "test PSNR, global (dB)",
+    title: str | None = None,
+    figsize=(7.2, 4.2),
+):
+    """Grouped bars: one group per value of ``group`` (e.g. the noise level), one bar per method.
+
+    Example:
+        >>> rows = [{"sigma": 0.1, "method": "a", "psnr_global_db": 25.0}, {"sigma": 0.2, "method": "a",
+        ...          "psnr_global_db": 21.0}, {"sigma": 0.1, "method": "b", "psnr_global_db": 27.0}]
+        >>> len(method_bars(rows, group="sigma").axes[0].patches)
+        3
+    """
+    rows = [r for r in rows if r.get(y) is not None]
+    if not rows:
+        raise ValueError(f"no row has a value for {y!r}")
+    groups = list(dict.fromkeys(r[group] for r in rows))
+    methods = list(dict.fromkeys(r[method] for r in rows))
+    width = 0.8 / len(methods)
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for i, m in enumerate(methods):
+        xs, ys = [], []
+        for g_index, g in enumerate(groups):
+            match = [r for r in rows if r[method] == m and r[group] == g]
+            if match:
+                xs.append(g_index - 0.4 + width * (i + 0.5))
+                ys.append(match[0][y])
+        ax.bar(xs, ys, width=width * 0.95, color=f"C{i % 10}", label=str(m))
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{group} = {g}" for g in groups])
+    ax.set_ylabel(ylabel)
+    low = min(r[y] for r in rows)
+    ax.set_ylim(bottom=max(0.0, low - 3.0))
+    if title:
+        ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def photo_grid(rows: Mapping[str, Sequence[np.ndarray]], *, titles: Sequence[str] | None = None, height_inches=1.8,
+               fontsize: int = DEFAULT_LABEL_FONTSIZE):
+    """Images of any size side by side: one row per label, one column per photograph.
+
+    Args:
+        rows: ``{label: [image, ...]}`` (RGB or grey, uint8 or float in [0, 1]); every row as long.
+        titles: column titles (e.g. the photographs' names).
+        height_inches: height of one row.
+
+    Example:
+        >>> fig = photo_grid({"grey": [np.zeros((20, 30))], "colour": [np.zeros((20, 30, 3))]})
+        >>> len(fig.axes)
+        2
+    """
+    labels = list(rows)
+    if not labels:
+        raise ValueError("rows is empty")
+    ncols = len(rows[labels[0]])
+    if any(len(rows[label]) != ncols for label in labels) or ncols == 0:
+        raise ValueError("every row must hold the same, non-zero number of images")
+    aspects = [np.shape(img)[1] / np.shape(img)[0] for img in rows[labels[0]]]
+    fig, axes = _figure(len(labels), ncols, figsize=(height_inches * sum(aspects) + 0.8, height_inches * len(labels)),
+                        gridspec_kw={"width_ratios": aspects})
+    for r, label in enumerate(labels):
+        for c, img in enumerate(rows[label]):
+            img = np.asarray(img)
+            _show(axes[r, c], img[..., None] if img.ndim == 2 else img)
+        axes[r, 0].set_ylabel(label, fontsize=fontsize)
+    for c, title in enumerate(titles or []):
+        axes[0, c].set_title(title, fontsize=fontsize)
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def colorized_photos_figure(photos: Mapping[str, np.ndarray], colorized: Mapping[str, Mapping[str, np.ndarray]],
+                            **kwargs):
+    """Photographs in columns; rows: the grey input, each model's colorization, the original.
+
+    Args:
+        photos: ``{name: RGB image}``.
+        colorized: ``{model label: {name: RGB image}}`` (:func:`cae_lib.colorization.colorize_photos`).
+        **kwargs: passed to :func:`photo_grid`.
+    """
+    grey = [color.rgb_to_lab(np.asarray(p, dtype=np.float32) / (255.0 if np.asarray(p).dtype == np.uint8 else 1.0))[..., 0]
+            / color.L_SCALE for p in photos.values()]
+    rows = {"grey input": grey, **{label: [images[n] for n in photos] for label, images in colorized.items()},
+            "original": list(photos.values())}
+    return photo_grid(rows, titles=list(photos), **kwargs)

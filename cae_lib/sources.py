@@ -171,9 +171,10 @@ def read_path(path: Path, via: str | None = None) -> RawCifar:
         FileNotFoundError: the path (or a required batch file) does not exist.
         ValueError: anything else that is not a readable CIFAR-10 copy.
 
-    Example:
-        >>> raw = read_path(Path("../shared/data/cifar10-jpeg.zip"))  # doctest: +SKIP
-        >>> raw.kind, raw.x_train.shape  # doctest: +SKIP
+    Usage (trains, or needs a CIFAR-10 copy)::
+
+        raw = read_path(Path("../shared/data/cifar10-jpeg.zip"))
+        raw.kind, raw.x_train.shape
         ('image-folder zip', (50000, 32, 32, 3))
     """
     origin = f" (from {via})" if via else ""

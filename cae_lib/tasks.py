@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -143,6 +143,14 @@ class TaskData:
     def sizes(self) -> dict[str, int]:
         """Images per part: ``{"train", "val", "test"}``."""
         return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
+
+    def scored_on(self, part: str) -> TaskData:
+        """A view whose "test" arrays are another part's, to score on it (e.g. choose a setting on ``"val"``)."""
+        if part == "test":
+            return self
+        if part != "val":
+            raise ValueError(f"part must be 'val' or 'test', got {part!r}")
+        return replace(self, x_test=self.x_val, y_test=self.y_val, test_index=self.val_index)
 
 
 def fixed_noise(index, shape: tuple[int, ...], sigma: float) -> np.ndarray:
@@ -286,3 +294,33 @@ def training_batches(
                 xb = add_noise(xb, noise.astype(np.float32))
             yield xb, (xb if yb is None else yb)
         epoch += 1
+
+
+def profile_usage(data, task_data: TaskData, split) -> tuple[list[dict], dict]:
+    """How many images of each part of the split this build's profile uses.
+
+    Args:
+        data: the pooled :class:`cae_lib.data.CifarData`.
+        task_data: this build's :class:`TaskData`.
+        split: the :class:`cae_lib.data.Split` the task data was cut from.
+
+    Returns:
+        ``(rows, facts)``: one row per part (images in the split, images used),
+        and ``n_images``, ``n_train``, ``n_val``, ``n_test``, ``used_train``,
+        ``used_val``, ``used_test``, ``used_test_counts`` (images per class in
+        the test part, as text: one number, or a range).
+    """
+    parts = {"train": split.train, "validation": split.val, "test": split.test}
+    used = {"train": task_data.train_index, "validation": task_data.val_index, "test": task_data.test_index}
+    for part, index in used.items():
+        if not np.isin(index, parts[part]).all():
+            raise ValueError(f"the {part} images used are not all in the split's {part} part")
+    counts = np.bincount(data.labels[task_data.test_index], minlength=len(data.class_names))
+    rows = [{"part": p, "images in the split": len(parts[p]), "images the runs use": len(used[p])} for p in parts]
+    facts = {
+        "n_images": len(data.images),
+        "n_train": len(parts["train"]), "n_val": len(parts["validation"]), "n_test": len(parts["test"]),
+        "used_train": len(used["train"]), "used_val": len(used["validation"]), "used_test": len(used["test"]),
+        "used_test_counts": str(counts.min()) if counts.min() == counts.max() else f"{counts.min()} to {counts.max()}",
+    }
+    return rows, facts

@@ -79,7 +79,9 @@ RETRAIN_ENV = "CAE_RETRAIN"
 #: Old folders are then ignored (never deleted).
 CACHE_STAMP = f"cae_lib-{__version__}/runs-2"
 
-LOSSES = ("binary_crossentropy", "mse", "mae")
+LOSSES = ("binary_crossentropy", "mse", "mae", "rebalanced_crossentropy")
+#: The loss of colour classes (:mod:`cae_lib.colorization`): a softmax over a*b* bins per pixel.
+CLASS_LOSS = "rebalanced_crossentropy"
 #: Keras optimizer names a run may ask for; ``keras.optimizers.get`` builds them.
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 #: ``constant``: the learning rate throughout; ``cosine``: linear warm-up for
@@ -120,6 +122,12 @@ class RunConfig:
         split_seed: seed of the stratified train/validation/test split.
         metrics: Keras metrics tracked each epoch besides the loss.
         noise_sigma: the noise level of the ``denoise`` task (``None`` otherwise).
+        rebalance_lambda: the colour-class loss's mix of prior and uniform
+            distribution (:func:`cae_lib.colorization.rebalance_weights`;
+            ``None``: its default; only with ``loss="rebalanced_crossentropy"``).
+        temperature: the annealed-mean temperature the run's test metrics decode
+            colour classes with (``None``: :data:`cae_lib.colorization.ANNEALED_T`;
+            only with the colour-class loss).
 
     Raises:
         ValueError: for an unknown task, loss, optimizer or schedule, a model
@@ -142,6 +150,8 @@ class RunConfig:
     split_seed: int = 0
     metrics: tuple[str, ...] = ("mse", "accuracy")
     noise_sigma: float | None = None
+    rebalance_lambda: float | None = None
+    temperature: float | None = None
 
     def __post_init__(self):
         validate.name(self.name, "RunConfig.name")
@@ -165,6 +175,12 @@ class RunConfig:
         sigma = tasks.check_noise(self.task, self.noise_sigma)
         object.__setattr__(self, "noise_sigma", sigma)
         want = (task.input_channels, task.output_channels)
+        if self.loss == CLASS_LOSS:
+            want = self._check_classes()
+        elif self.rebalance_lambda is not None or self.temperature is not None:
+            raise ValueError(
+                "RunConfig.rebalance_lambda and temperature belong to loss='rebalanced_crossentropy'; leave them None"
+            )
         have = (self.model.input_channels, self.model.output_channels)
         if have != want:
             raise ValueError(
@@ -178,6 +194,24 @@ class RunConfig:
                 f"binary_crossentropy needs targets in [0, 1], but {self.task} targets lie in [-1, 1]; "
                 "use loss='mse' or 'mae'"
             )
+
+    def _check_classes(self) -> tuple[int, int]:
+        from cae_lib import colorization
+
+        if self.task != "colorize" or self.model.output_activation != "softmax":
+            raise ValueError(
+                "loss='rebalanced_crossentropy' predicts colour classes: it needs task='colorize' and a model "
+                "with output_activation='softmax'"
+            )
+        if self.metrics:
+            raise ValueError("a colour-class run tracks no Keras metrics (its outputs are not a*b*); pass metrics=()")
+        lam = colorization.LAMBDA if self.rebalance_lambda is None else self.rebalance_lambda
+        object.__setattr__(self, "rebalance_lambda", validate.probability(lam, "RunConfig.rebalance_lambda"))
+        t = colorization.ANNEALED_T if self.temperature is None else self.temperature
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
+            raise ValueError(f"RunConfig.temperature must be a number >= 0, got {t!r}")
+        object.__setattr__(self, "temperature", float(t))
+        return 1, len(colorization.ab_bins())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` inverts it."""
@@ -330,36 +364,64 @@ def learning_rate_schedule(config: RunConfig, steps: int):
     )
 
 
-def compile_model(config: RunConfig, steps_per_epoch: int):
+def class_loss(config: RunConfig, y_train):
+    """The rebalanced colour-class loss, its weights computed from the training targets alone."""
+    from cae_lib import colorization
+
+    bins = colorization.ab_bins()
+    prior = colorization.class_prior(y_train, bins)
+    weights = colorization.rebalance_weights(prior, bins, lam=config.rebalance_lambda)
+    return colorization.rebalanced_crossentropy(bins, weights)
+
+
+def compile_model(config: RunConfig, steps_per_epoch: int, data=None):
     """Build ``config.model`` and compile it with the config's loss, optimizer and metrics.
 
     Seeds Keras with ``config.seed`` first, so the initial weights depend only
     on the config.
+
+    Args:
+        config: the run.
+        steps_per_epoch: training steps per epoch (for a schedule).
+        data: the run's :class:`cae_lib.tasks.TaskData`; needed by the colour-class
+            loss, whose weights come from the training targets.
     """
     import keras
 
     from cae_lib.models import build_cae
 
+    loss = config.loss
+    if loss == CLASS_LOSS:
+        if data is None:
+            raise ValueError("the colour-class loss needs the run's data (its weights come from the training part)")
+        loss = class_loss(config, data.y_train)
     keras.utils.set_random_seed(config.seed)
     model = build_cae(config.model, name=config.name.replace(".", "_").replace("-", "_"))
     optimizer = keras.optimizers.get(
         {"class_name": config.optimizer, "config": {"learning_rate": learning_rate_schedule(config, steps_per_epoch)}}
     )
-    model.compile(optimizer=optimizer, loss=config.loss, metrics=list(config.metrics))
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(config.metrics))
     return model
 
 
 # --------------------------------------------------------------------------- the cache
 
 
-def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
+def _load_model(path: Path):
     import keras
 
+    from cae_lib import colorization
+
+    colorization.register()  # a colour-class model's loss must be known before loading
+    return keras.saving.load_model(path, compile=True)
+
+
+def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
     cache.verify(path, ARTIFACTS, key=key)
     try:
         history = json.loads((path / "history.json").read_text())
         metrics = json.loads((path / "metrics.json").read_text())
-        model = keras.saving.load_model(path / "model.keras", compile=True)
+        model = _load_model(path / "model.keras")
         result = RunResult(
             config=config, key=key, path=path, model=model, history=history,
             test_metrics=metrics["test"], train_seconds=float(metrics["train_seconds"]),
@@ -384,8 +446,6 @@ def _try_load(config: RunConfig, key: str, path: Path) -> RunResult | None:
 
 def _resume(config: RunConfig, progress_dir: Path, strategy):
     """``(model, progress)`` of an unfinished run, or ``(None, None)`` to start afresh."""
-    import keras
-
     from cae_lib import callbacks
 
     try:
@@ -393,7 +453,7 @@ def _resume(config: RunConfig, progress_dir: Path, strategy):
         if progress is None:
             return None, None
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model = keras.saving.load_model(progress.checkpoint, compile=True)
+            model = _load_model(progress.checkpoint)
         best = None
         if progress.best_weights is not None:
             _, best = callbacks.load_weights_file(progress.best_weights)
@@ -440,7 +500,7 @@ def _finish(config, key, path, data, model, history, fingerprint_source) -> RunR
 
     from cae_lib import evaluation
 
-    test = evaluation.evaluate_model(model, data, batch_size=max(config.batch_size, 256))
+    test = evaluation.evaluate_model(model, data, batch_size=max(config.batch_size, 256), temperature=config.temperature)
     train_seconds = float(sum(history.get("epoch_seconds", [])))
     cache.write_json(
         path / "config.json",
@@ -503,9 +563,10 @@ def run(
             bad ``CAE_RETRAIN``.
         cae_lib.cache.CacheError: the cache cannot be written where it must be.
 
-    Example:
-        >>> result = run(RunConfig(name="given_bce", profile="smoke"))  # doctest: +SKIP
-        >>> result.test_metrics["psnr_global_db"]  # doctest: +SKIP
+    Usage (trains, or needs a CIFAR-10 copy)::
+
+        result = run(RunConfig(name="given_bce", profile="smoke"))
+        result.test_metrics["psnr_global_db"]
     """
     from cae_lib.data import load_data
 
@@ -535,7 +596,7 @@ def run(
         model, progress = _resume(config, progress_dir, strategy)
         if model is None:
             with strategy.scope() if strategy is not None else contextlib.nullcontext():
-                model = compile_model(config, tasks.steps_per_epoch(len(arrays.x_train), config.batch_size))
+                model = compile_model(config, tasks.steps_per_epoch(len(arrays.x_train), config.batch_size), arrays)
         checkpoint = _fit(config, arrays, model, progress, progress_dir, verbose, callbacks)
         result = _finish(config, key, path, arrays, model, checkpoint.history, arrays.source)
         result.epochs_this_call = checkpoint.epochs_this_call
@@ -543,3 +604,46 @@ def run(
         if previous.exists():
             shutil.rmtree(previous, ignore_errors=True)
     return result
+
+
+#: The fields of a run a chapter's table of configurations shows.
+CONFIG_FIELDS = ("loss", "optimizer", "learning_rate", "lr_schedule", "batch_size", "epochs",
+                 "early_stopping_patience", "seed")
+
+
+def config_rows(configs: dict, fields: tuple[str, ...] = CONFIG_FIELDS) -> list[dict]:
+    """One table row per named config: ``{"run": name, <field>: value, ...}``.
+
+    Example:
+        >>> config_rows({"a": RunConfig(name="a", profile="smoke")}, ("loss", "epochs"))
+        [{'run': 'a', 'loss': 'binary_crossentropy', 'epochs': 20}]
+    """
+    return [{"run": name, **{f: getattr(config, f) for f in fields}} for name, config in configs.items()]
+
+
+def cached_summary(configs: dict, data=None, cache_dir=None) -> list[dict]:
+    """What the cache holds for each named run, without training or loading a model.
+
+    Returns one row per run: name, configuration hash and key (first 16 hex
+    digits), epochs trained, training time and test PSNR, or ``"not in the
+    cache"`` for a run that has not finished.
+    """
+    from cae_lib.data import load_data
+
+    data = load_data() if data is None else data
+    rows = []
+    for name, config in configs.items():
+        arrays = tasks.task_data(config.task, config.profile, split_seed=config.split_seed, data=data,
+                                 noise_sigma=config.noise_sigma)
+        key = config.key(arrays.fingerprint, arrays.split)
+        path = cache.entry_dir(cache.cache_root(cache_dir), config.name, key)
+        row = {"run": name, "config hash": config.config_hash()[:16], "key": key[:16]}
+        try:
+            cache.verify(path, ARTIFACTS, key=key)
+            stored = cache.read_json(path / "metrics.json")
+            row.update({"epochs": stored["epochs_run"], "training time (s)": stored["train_seconds"],
+                        "test PSNR (dB)": stored["test"]["psnr_global_db"]})
+        except cache.CacheError:
+            row["epochs"] = "not in the cache"
+        rows.append(row)
+    return rows

@@ -8,11 +8,17 @@ the given autoencoder)::
     filters_1, filters_2   filters of encoder stages 1 and 2: 1x, 2x, 4x the given (8, 12)
     convs_per_stage        1 or 2 Conv2D per stage                      (default 1)
     kernel_size            3 or 5                                       (default 3)
-    pooling                "max", "avg" or "none"                       (default "max")
+    pooling                "max", "avg", "none" or "stride"             (default "max")
     latent_channels        filters of the last stage = latent channels  (default 16)
-                           when pooling is "max"/"avg": 4 ... 64
+                           when the stages shrink: 4 ... 64
     latent_channels_unpooled   the same when pooling is "none": 1, 2, 4
+    latent_activation      "relu" or "linear" (a linear bottleneck)     (default "relu")
+    residual               with 2 convs per stage: a residual addition  (default False)
     learning_rate          Adam's, log-uniform in [1e-4, 1e-2]          (default 1e-3)
+
+``stride``, ``latent_activation`` and ``residual`` joined the space after
+chapter 2 measured that strided, residual stages with a linear bottleneck
+compress best (:data:`cae_lib.experiments.COMPRESSOR`).
 
 The number of stages is fixed at three. **Latent budget**: left alone, a search
 simply picks the largest latent representation (the more values the encoder
@@ -82,9 +88,12 @@ Example:
     >>> hypermodel.spec_for(kt.HyperParameters()) == CAESpec()
     True
     >>> hypermodel.latent_channel_choices
-    {'max': (4, 8, 12, 16), 'avg': (4, 8, 12, 16), 'none': (1,)}
-    >>> result = search("latent", kind="random", profile="smoke")  # doctest: +SKIP
-    >>> training.run(result.best)  # doctest: +SKIP
+    {'max': (4, 8, 12, 16), 'avg': (4, 8, 12, 16), 'none': (1,), 'stride': (4, 8, 12, 16)}
+
+Usage (trains)::
+
+    result = search("latent", kind="random", profile="smoke")
+    training.run(result.best)
 """
 
 from __future__ import annotations
@@ -168,6 +177,15 @@ class LatentBudgetError(kt.errors.FailedTrialError, ValueError):
     """
 
 
+def skip_message(spec: CAESpec, budget: int) -> str:
+    """Why an architecture with skip connections cannot be held to a latent budget."""
+    return (
+        f"skip connections pass {spec.skip_values} values from the encoder to the decoder besides the "
+        f"{spec.latent_size}-value latent, so a latent budget of {budget} would not bound what the decoder sees; "
+        "search skip architectures without a budget (latent_budget=None), or drop the skips"
+    )
+
+
 # --------------------------------------------------------------------------- the search space
 
 
@@ -227,6 +245,8 @@ class CAEHyperModel(kt.HyperModel):
             raise ValueError(f"optimizer must be one of {training.OPTIMIZERS}, got {optimizer!r}")
         if latent_budget is not None:
             latent_budget = validate.positive_int(latent_budget, "latent_budget")
+            if spec.skips != "none":
+                raise ValueError(skip_message(spec, latent_budget))
         self.spec = spec
         self.loss = loss
         self.latent_budget = latent_budget
@@ -294,6 +314,12 @@ class CAEHyperModel(kt.HyperModel):
                 hp.Choice(
                     "latent_channels_unpooled", list(choices), default=self._default(choices, spec.filters[-1])
                 )
+        latent_activation = spec.latent_activation or spec.activation
+        hp.Choice("latent_activation", sorted({spec.activation, "linear", latent_activation}),
+                  default=latent_activation)
+        if max(convs) >= 2:
+            with hp.conditional_scope("convs_per_stage", [c for c in convs if c >= 2]):
+                hp.Boolean("residual", default=spec.residual)
         low, high = LEARNING_RATE_RANGE
         hp.Float("learning_rate", low, high, sampling="log", default=1e-3)
 
@@ -311,13 +337,17 @@ class CAEHyperModel(kt.HyperModel):
         latent = values.get(key)
         if latent is None:
             latent = spec.filters[-1]
+        convs = values.get("convs_per_stage", spec.convs_per_stage)
+        latent_activation = values.get("latent_activation", spec.latent_activation or spec.activation)
         return CAESpec(
             **{
                 **spec.to_dict(),
                 "filters": (*filters, latent),
-                "convs_per_stage": values.get("convs_per_stage", spec.convs_per_stage),
+                "convs_per_stage": convs,
                 "kernel_size": values.get("kernel_size", spec.kernel_size),
                 "pooling": pooling,
+                "latent_activation": None if latent_activation == spec.activation else latent_activation,
+                "residual": bool(values.get("residual", spec.residual)) and convs >= 2,
             }
         )
 
@@ -335,7 +365,9 @@ class CAEHyperModel(kt.HyperModel):
         return float(hp.values["learning_rate"])
 
     def check_budget(self, spec: CAESpec) -> None:
-        """Raise :class:`LatentBudgetError` if ``spec``'s latent exceeds the budget."""
+        """Raise :class:`LatentBudgetError` if ``spec``'s latent exceeds the budget, or skips bypass it."""
+        if self.latent_budget is not None and spec.skips != "none":
+            raise LatentBudgetError(skip_message(spec, self.latent_budget))
         if self.latent_budget is not None and spec.latent_size > self.latent_budget:
             raise LatentBudgetError(
                 f"latent {spec.latent_shape} has {spec.latent_size} values, over the budget of "
@@ -393,7 +425,7 @@ class CAEHyperModel(kt.HyperModel):
         history = model.fit(
             batches, steps_per_epoch=tasks.steps_per_epoch(len(x), self.batch_size), initial_epoch=first,
             validation_data=(x_val, y_val), validation_batch_size=max(self.batch_size, 256),
-            epochs=epochs, verbose=verbose, **kwargs,
+            epochs=epochs, verbose=verbose, shuffle=False, **kwargs,
         )
         seconds = time.perf_counter() - start
         h = history.history
@@ -624,9 +656,8 @@ def search_space_rows(hp) -> list[dict]:
         ValueError: ``hp`` has no ``space`` or the space is empty.
 
     Example:
-        >>> import keras_tuner as kt  # doctest: +SKIP
-        >>> hp = kt.HyperParameters(); _ = hp.Choice("k", [3, 5], default=3)  # doctest: +SKIP
-        >>> search_space_rows(hp)  # doctest: +SKIP
+        >>> hp = kt.HyperParameters(); _ = hp.Choice("k", [3, 5], default=3)
+        >>> search_space_rows(hp)
         [{'hyperparameter': 'k', 'choices': '3, 5', 'default': 3, 'condition': ''}]
     """
     space = getattr(hp, "space", None)
@@ -933,9 +964,10 @@ def search(
         cae_lib.cache.CacheError: a damaged keras-tuner state file (named), or
             a cache that cannot be written where the search must write.
 
-    Example:
-        >>> result = search("latent", kind="random", profile="smoke", cache_dir="/tmp/c")  # doctest: +SKIP
-        >>> [(t["latent_size"], t["val_mse"]) for t in result.best_per_latent()]  # doctest: +SKIP
+    Usage (trains, or needs a CIFAR-10 copy)::
+
+        result = search("latent", kind="random", profile="smoke", cache_dir="/tmp/c")
+        [(t["latent_size"], t["val_mse"]) for t in result.best_per_latent()]
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -1074,3 +1106,59 @@ def _declared_space(hypermodel: CAEHyperModel):
     hp = kt.HyperParameters()
     hypermodel.spec_for(hp)
     return hp
+
+
+def describe_spec(spec: CAESpec, learning_rate: float | None = None) -> str:
+    """An architecture in words, for the chapter's prose.
+
+    Example:
+        >>> describe_spec(CAESpec(), 1e-3)
+        'filters 8, 12, 16, 1 convolution per stage, 3×3 kernels, max pooling, a 8×8×16 latent (1024 values) and learning rate 0.001'
+    """
+    shrink = {"none": "no pooling", "stride": "stride-2 convolutions"}.get(spec.pooling, f"{spec.pooling} pooling")
+    extras = [text for flag, text in ((spec.residual, "residual stages"),
+                                      (spec.latent_activation == "linear", "a linear bottleneck")) if flag]
+    text = (f"filters {', '.join(str(f) for f in spec.filters)}, {spec.convs_per_stage} convolution"
+            f"{'s' if spec.convs_per_stage > 1 else ''} per stage, {spec.kernel_size}×{spec.kernel_size} kernels, "
+            f"{shrink}{''.join(', ' + e for e in extras)}, a {shape_text(spec.latent_shape)} latent "
+            f"({spec.latent_size} values)")
+    return text + (f" and learning rate {learning_rate:.2g}" if learning_rate is not None else "")
+
+
+def trial_model(result: SearchResult, trial: dict):
+    """The model a completed trial trained, with the weights of its best epoch (keras-tuner's checkpoint).
+
+    Args:
+        result: the search.
+        trial: one of its :attr:`SearchResult.trials`.
+
+    Raises:
+        cae_lib.cache.CacheError: the trial's checkpoint is missing or unreadable.
+    """
+    path = result.path / f"trial_{trial['trial_id']}" / "checkpoint.weights.h5"
+    model = models.build_cae(CAESpec.from_dict(trial["spec"]), name="cae")
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError) as exc:
+        raise cache.CacheError(f"cannot read the weights of trial {trial['trial_id']} from {path}: {exc}") from None
+    return model
+
+
+def trial_test_rows(result: SearchResult, data) -> list[dict]:
+    """The best trial of each latent size scored on the test part, as it ended its trial (no retraining).
+
+    Args:
+        result: the search.
+        data: :func:`cae_lib.tasks.task_data` of ``"reconstruct"``.
+
+    Returns:
+        One row per latent size: ``model`` ("tuner trial, N values"), ``latent_size``
+        and :func:`cae_lib.evaluation.prediction_metrics`.
+    """
+    from cae_lib import evaluation
+
+    return [
+        {"model": f"tuner trial, {t['latent_size']} values", "latent_size": t["latent_size"],
+         **evaluation.prediction_metrics(data, evaluation.predict(trial_model(result, t), data.x_test))}
+        for t in result.best_per_latent()
+    ]

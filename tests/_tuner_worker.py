@@ -9,7 +9,7 @@ Usage::
 synthetic data below; under ``KERASTUNER_*`` variables it is the chief or a
 worker of a distributed search. ``mirrored`` splits the CPU into two logical
 devices (before TensorFlow initialises), then trains one epoch with
-:func:`cae_lib.runs.run` and one search trial under a ``MirroredStrategy`` over
+:func:`cae_lib.training.run` and one search trial under a ``MirroredStrategy`` over
 both. Each writes what it saw to ``OUT_JSON``.
 """
 
@@ -59,7 +59,7 @@ def do_mirrored(cache_dir, out):
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 
     from cae_lib import tuning
-    from cae_lib.runs import RunConfig, run
+    from cae_lib.training import RunConfig, run
 
     data = synthetic_data()
     config = RunConfig(name="mirrored", profile="smoke", epochs=1, batch_size=16, loss="mse",

@@ -301,3 +301,10 @@ def test_bm3d_reduces_noise():
     out = B.bm3d(noisy, 0.1)
     assert out.dtype == np.float32 and out.shape == x.shape and out.min() >= 0.0 and out.max() <= 1.0
     assert metrics.psnr_global(x, out) > metrics.psnr_global(x, noisy) + 3.0
+
+
+def test_bm3d_refuses_images_that_would_crash_it():
+    from cae_lib.baselines import bm3d
+
+    with pytest.raises(ValueError, match="at least 9x9"):
+        bm3d(np.full((1, 8, 8, 3), 0.5, np.float32), 0.1)

@@ -25,8 +25,11 @@ def _repository_url():
     return match.group(1)
 
 
-def test_there_are_three_chapters():
-    assert len(CHAPTERS) == 3, [p.name for p in CHAPTERS]
+def test_there_are_four_chapters_and_an_appendix():
+    names = [p.stem for p in CHAPTERS]
+    assert [n for n in names if n[:2].isdigit()] == ["01_given_architecture", "02_improving", "03_colorization",
+                                                      "04_restoration"]
+    assert "appendix_reproducibility" in names
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -65,16 +68,61 @@ def test_chapter_asks_colab_for_a_gpu_and_installs_from_the_configured_repositor
 FORBIDDEN = {
     r"^\s*def\s+\w+": "a function definition",
     r"^\s*class\s+\w+": "a class definition",
+    r"^\s*assert\b": "an assert (a test belongs in tests/)",
     r"\bConv2D\(|\bSequential\(|keras\.Model\(": "a model definition",
     r"\.fit\(|\bfor\s+epoch\b": "a training loop",
     r"\bplt\.\w+\(|\.imshow\(|\.plot\(": "plotting code",
 }
+#: A cell a reader meets in Colab should read like a line of the argument.
+MAX_CELL_LINES = 10
+MAX_COMPREHENSIONS = 2
+
+
+def _code_cells(path):
+    nb = json.loads(path.read_text())
+    return [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_defines_no_models_loops_or_plots(path):
-    nb = json.loads(path.read_text())
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = "\n".join("".join(c["source"]) for _, c in _code_cells(path))
     for pattern, what in FORBIDDEN.items():
         match = re.search(pattern, code, flags=re.M)
         assert match is None, f"{path.name} contains {what} ({match.group(0)!r}): move it into cae_lib"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_cells_are_short_calls_not_programs(path):
+    import ast
+
+    for i, cell in _code_cells(path):
+        source = "".join(cell["source"])
+        tree = ast.parse(source)
+        loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))]
+        comprehensions = [n for n in ast.walk(tree) if isinstance(n, (ast.ListComp, ast.DictComp, ast.SetComp,
+                                                                           ast.GeneratorExp))]
+        where = f"{path.name} cell {i}"
+        assert not loops, f"{where} has a loop: move the logic into cae_lib"
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)], f"{where} has a lambda"
+        assert len(comprehensions) <= MAX_COMPREHENSIONS, f"{where} has {len(comprehensions)} comprehensions"
+        assert len(source.splitlines()) <= MAX_CELL_LINES, f"{where} has more than {MAX_CELL_LINES} lines"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_cells_that_only_glue_are_removed_from_the_page(path):
+    import ast
+
+    for i, cell in _code_cells(path):
+        tree = ast.parse("".join(cell["source"]))
+        calls = [n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+        only_glue = bool(tree.body) and len(calls) == len(tree.body) and all(
+            getattr(c.func, "id", getattr(c.func, "attr", "")) in ("glue", "glue_all") for c in calls
+        )
+        if only_glue:
+            assert "remove-cell" in cell["metadata"].get("tags", []), f"{path.name} cell {i} only glues: tag it remove-cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_colab_install_cell_is_hidden_from_the_page(path):
+    i, first = _code_cells(path)[0]
+    assert "remove-cell" in first["metadata"].get("tags", [])

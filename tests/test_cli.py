@@ -1,23 +1,35 @@
+"""The command line: one line per error, a non-zero exit, and `colorize` that never overwrites an input."""
+
 import json
 import subprocess
 import sys
+import zipfile
 
+import cv2
+import numpy as np
 import pytest
 
 from cae_lib.cli import main
 
 
-def test_list_prints_every_experiment(capsys):
+def test_list_prints_every_experiment_and_search(capsys):
     from cae_lib import experiments
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in experiments.names())
+    assert "latent_search" in out
 
 
 def test_unknown_experiment_is_a_clear_error(capsys):
     assert main(["train", "nope", "--profile", "smoke"]) == 2
-    assert "unknown experiment 'nope'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown experiment 'nope'") and "Traceback" not in err
+
+
+def test_train_needs_names_or_all(capsys):
+    assert main(["train", "--profile", "smoke"]) == 2
+    assert "--all" in capsys.readouterr().err
 
 
 def test_missing_data_source_is_a_clear_error(capsys, tmp_path):
@@ -25,9 +37,24 @@ def test_missing_data_source_is_a_clear_error(capsys, tmp_path):
     assert "absent.zip" in capsys.readouterr().err
 
 
+def test_cache_that_is_a_file_is_one_line_and_exit_2(tmp_path, tiny_zip):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = subprocess.run(
+        [sys.executable, "-m", "cae_lib", "train", "given_mse", "--profile", "smoke", "--source", str(tiny_zip),
+         "--cache", str(blocker), "--verbose", "0"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "file" in lines[0] and "Traceback" not in proc.stderr
+
+
 def test_import_is_light():
     code = (
-        "import sys, cae_lib, cae_lib.runs, cae_lib.experiments, cae_lib.profiles, cae_lib.notebook, cae_lib.cli;"
+        "import sys, cae_lib, cae_lib.training, cae_lib.tasks, cae_lib.cache, cae_lib.evaluation, "
+        "cae_lib.experiments, cae_lib.profiles, cae_lib.notebook, cae_lib.cli, cae_lib.baselines, "
+        "cae_lib.colorization, cae_lib.restoration;"
         "heavy = [m for m in ('tensorflow', 'keras', 'keras_tuner') if m in sys.modules];"
         "print(heavy)"
     )
@@ -37,12 +64,115 @@ def test_import_is_light():
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_train_smoke_on_real_data_prints_metrics(cifar_zip, tmp_path):
-    cmd = [sys.executable, "-m", "cae_lib", "train", "given_bce", "--profile", "smoke",
-           "--source", str(cifar_zip), "--cache", str(tmp_path)]
+def test_train_smoke_on_real_data_beats_the_mean_image(cifar_zip, tmp_path):
+    from cae_lib import metrics, tasks
+    from cae_lib.data import load_data
+
+    cmd = [sys.executable, "-m", "cae_lib", "train", "given_mse", "--profile", "smoke", "--learning-rate", "0.01",
+           "--source", str(cifar_zip), "--cache", str(tmp_path), "--verbose", "0"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True).stdout
-    metrics = json.loads(out[out.index("{"):])
-    assert metrics["n_images"] == 100  # 10 test images per class in the smoke profile
-    assert 0 < metrics["mse"] < 0.25 and metrics["psnr_global_db"] > 6
+    scores = json.loads(out[out.index("{"):])
+    assert scores["n_images"] == 100  # 10 test images per class in the smoke profile
+    data = tasks.task_data("reconstruct", "smoke", data=load_data(cifar_zip))
+    mean_image = np.broadcast_to(data.x_train.mean(axis=0), data.x_test.shape)
+    assert scores["psnr_global_db"] > metrics.psnr_global(data.y_test, mean_image) + 2.0
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True).stdout
     assert "loaded from cache" in again
+
+
+# --------------------------------------------------------------------------- colorize
+
+
+@pytest.fixture(scope="module")
+def tiny_zip(tmp_path_factory):
+    """An image-folder zip of 1,000 smooth 32x32 PNGs (100 per class): enough for the smoke profile."""
+    from cae_lib.data import CLASS_NAMES
+
+    path = tmp_path_factory.mktemp("data") / "tiny.zip"
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name in CLASS_NAMES:
+            for i in range(100):
+                small = rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
+                image = cv2.resize(small, (32, 32), interpolation=cv2.INTER_LINEAR)
+                part = "train" if i < 80 else "test"
+                zf.writestr(f"cifar/{part}/{name}/{i:04d}.png", cv2.imencode(".png", image)[1].tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def colorize_args(tiny_zip, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    return ["--run", "colorize", "--profile", "smoke", "--source", str(tiny_zip), "--cache", str(cache),
+            "--verbose", "0"]
+
+
+def _png(path, image):
+    assert cv2.imwrite(str(path), image)
+    return path
+
+
+@pytest.mark.slow
+def test_colorize_writes_new_files_of_every_size(tmp_path, colorize_args, capsys):
+    rng = np.random.default_rng(1)
+    inputs = [
+        _png(tmp_path / "dot.png", rng.integers(0, 256, (1, 1, 3), dtype=np.uint8)),
+        _png(tmp_path / "wide.png", rng.integers(0, 256, (333, 500, 3), dtype=np.uint8)),
+        _png(tmp_path / "grey.png", rng.integers(0, 256, (40, 30), dtype=np.uint8)),
+    ]
+    before = {p: p.read_bytes() for p in inputs}
+    assert main(["colorize", *map(str, inputs), "-o", str(tmp_path / "out"), *colorize_args]) == 0
+    for p in inputs:
+        out = cv2.imread(str(tmp_path / "out" / f"{p.stem}_colorized.png"), cv2.IMREAD_UNCHANGED)
+        source = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+        assert out.shape[:2] == source.shape[:2] and out.shape[2] == 3
+        assert p.read_bytes() == before[p]  # inputs untouched
+    # a second call refuses to overwrite, --force overwrites
+    assert main(["colorize", str(inputs[0]), "-o", str(tmp_path / "out"), *colorize_args]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert main(["colorize", str(inputs[0]), "-o", str(tmp_path / "out"), "--force", *colorize_args]) == 0
+
+
+@pytest.mark.slow
+def test_colorize_never_overwrites_an_input_even_with_force(tmp_path, colorize_args, capsys):
+    src = _png(tmp_path / "photo.png", np.full((8, 8, 3), 90, np.uint8))
+    before = src.read_bytes()
+    assert main(["colorize", str(src), "-o", str(src), "--force", *colorize_args]) == 2
+    assert "refusing to overwrite an input" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+def _bad_input(folder, kind):
+    path = folder / f"{kind}.png"
+    if kind == "zero-size":
+        path.write_bytes(b"")
+    elif kind == "unreadable":
+        path.write_text("not an image")
+    elif kind == "folder":
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [("missing", "no such file"), ("zero-size", "empty"), ("unreadable", "not an image"), ("folder", "not a file")],
+)
+def test_colorize_refuses_bad_inputs_with_one_line(tmp_path, kind, match, capsys):
+    bad = _bad_input(tmp_path, kind)
+    good = _png(tmp_path / "good.png", np.zeros((4, 4, 3), np.uint8))
+    assert main(["colorize", str(good), str(bad), "-o", str(tmp_path / "out"), "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]
+    assert not (tmp_path / "out").exists()  # nothing written when one input is bad
+
+
+def test_read_image_converts_alpha_and_16_bit(tmp_path):
+    from cae_lib.cli import read_image
+
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 2] = 255  # red in BGR order
+    rgba[..., 3] = 10
+    assert read_image(str(_png(tmp_path / "a.png", rgba))).shape == (4, 4, 3)
+    np.testing.assert_allclose(read_image(str(tmp_path / "a.png"))[0, 0], [1.0, 0.0, 0.0])
+    deep = np.full((4, 4), 65535, np.uint16)
+    np.testing.assert_allclose(read_image(str(_png(tmp_path / "d.png", deep))), 1.0)

@@ -400,3 +400,45 @@ def test_import_does_not_load_tensorflow():
         "sys.exit(f'imported {bad}' if bad else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_srgb_ab_range_matches_published_primaries():
+    # Lab (D65) of the sRGB secondaries/primaries at the extremes, from
+    # Bruce Lindbloom's RGB -> Lab calculator (sRGB, D65, 2 degree observer):
+    # green (0,255,0) a* = -86.18, magenta (255,0,255) a* = 98.23,
+    # blue (0,0,255) b* = -107.86, yellow (255,255,0) b* = 94.48.
+    r = color.srgb_ab_range()
+    assert r["a_min"] == pytest.approx(-86.18, abs=0.05)
+    assert r["a_max"] == pytest.approx(98.23, abs=0.05)
+    assert r["b_min"] == pytest.approx(-107.86, abs=0.05)
+    assert r["b_max"] == pytest.approx(94.48, abs=0.05)
+    # A finer grid finds nothing beyond the corners.
+    fine = color.srgb_ab_range(33)
+    for key, value in r.items():
+        assert fine[key] == pytest.approx(value, abs=1e-3), key
+
+
+@pytest.mark.parametrize("levels", [1, 0, 2.5, True])
+def test_srgb_ab_range_rejects_bad_levels(levels):
+    with pytest.raises(ValueError, match="levels"):
+        color.srgb_ab_range(levels)
+
+
+def test_ab_summary_by_hand():
+    ab = np.array([[[[0.5, 0.0], [0.0, -0.75]], [[-0.25, 0.25], [0.0, 0.0]]]], dtype=np.float32)
+    s = color.ab_summary(ab)
+    a = np.array([64.0, 0.0, -32.0, 0.0])
+    b = np.array([0.0, -96.0, 32.0, 0.0])
+    assert (s["a_min"], s["a_max"], s["b_min"], s["b_max"]) == (-32.0, 64.0, -96.0, 32.0)
+    assert s["a_mean"] == pytest.approx(a.mean())
+    assert s["b_mean"] == pytest.approx(b.mean())
+    assert s["chroma_mean"] == pytest.approx((64 + 96 + 32 * 2**0.5 + 0) / 4)
+    assert s["max_abs_scaled"] == pytest.approx(0.75)
+    assert np.tanh(s["tanh_preactivation"]) == pytest.approx(0.75)
+
+
+def test_ab_summary_rejects_bad_shape():
+    with pytest.raises(ValueError, match="2 channels"):
+        color.ab_summary(np.zeros((2, 4, 4, 3), dtype=np.float32))
+
+

@@ -471,3 +471,73 @@ def test_import_does_not_import_keras():
     )
     root = str(Path(__file__).resolve().parents[1])
     subprocess.run([sys.executable, "-c", code, root], check=True, cwd=root, timeout=60)
+
+
+# ---------------------------------------------------------------------------
+# whole photographs and one training step of each colorization head
+# ---------------------------------------------------------------------------
+
+
+def _class_spec():
+    from cae_lib.models import colorization_spec
+
+    return colorization_spec(filters=(4, 8, 8), skips="concat", output_scale=2, output_kernel=1,
+                             output_channels=len(cz.ab_bins()), output_activation="softmax")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (333, 500, 3), (40, 30)])
+@pytest.mark.parametrize("head", ["regression", "classes"])
+def test_colorize_image_of_any_size_keeps_its_lightness(shape, head):
+    from cae_lib.models import build_cae, colorization_spec
+
+    spec = colorization_spec(filters=(4, 8)) if head == "regression" else _class_spec()
+    model = build_cae(spec)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=shape, dtype=np.uint8)
+    out = cz.colorize_image(model, image)
+    assert out.shape == (*shape[:2], 3) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    # the output's lightness is the input's (up to sRGB gamut clipping of the added colour)
+    l_in = cz.lightness(image)[..., 0] * 100
+    l_out = color.rgb_to_lab(out)[..., 0]
+    assert np.median(np.abs(l_in - l_out)) < 3.0
+
+
+def test_work_shape_keeps_the_aspect_and_the_multiple():
+    assert cz.work_shape(1, 1, 32, 4) == (32, 32)  # a tiny image is enlarged to the scale the net knows
+    assert cz.work_shape(333, 500, 32, 8) == (32, 48)
+    assert cz.work_shape(64, 64, 32, 4) == (32, 32)
+
+
+@pytest.mark.parametrize("head", ["regression", "classes"])
+def test_one_training_step_of_each_head_on_ones(head):
+    import keras
+
+    from cae_lib.models import build_cae, colorization_spec
+
+    bins = cz.ab_bins()
+    x = np.ones((2, 32, 32, 1), np.float32)
+    y = np.full((2, 32, 32, 2), 0.1, np.float32)
+    if head == "regression":
+        model, loss = build_cae(colorization_spec(filters=(4, 8))), "mse"
+    else:
+        prior = cz.class_prior(y, bins)
+        model, loss = build_cae(_class_spec()), cz.rebalanced_crossentropy(bins, cz.rebalance_weights(prior, bins))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
+    history = model.fit(x, y, epochs=1, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    pred = cz.predict_ab(model, x, bins) if head == "classes" else model.predict(x, verbose=0)
+    assert pred.shape == (2, 32, 32, 2)
+
+
+def test_half_resolution_loss_compares_with_the_targets_cell_averages():
+    import keras
+
+    bins = cz.ab_bins()
+    loss = cz.rebalanced_crossentropy(bins, np.ones(len(bins)))
+    y = np.random.default_rng(2).uniform(-0.3, 0.3, size=(1, 4, 4, 2)).astype(np.float32)
+    p = np.random.default_rng(3).dirichlet(np.ones(len(bins)), size=(1, 2, 2)).astype(np.float32)
+    pooled = y.reshape(1, 2, 2, 2, 2, 2).mean(axis=(2, 4))
+    a = float(keras.ops.convert_to_numpy(loss(y, p)))
+    b = float(keras.ops.convert_to_numpy(loss(pooled, p)))
+    assert a == pytest.approx(b, rel=1e-5)

@@ -588,3 +588,37 @@ def test_real_copy_first_image_is_first_train_airplane(real, cifar_zip):
     bgr = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
     np.testing.assert_array_equal(real.images[0], bgr[:, :, ::-1])
     assert real.labels[0] == 0 and real.labels[-1] == 9
+
+
+# pinned split digests: the split every cached run was trained on. A change of
+# the split's algorithm changes these, and with them every run's cache key.
+PINNED_SYNTHETIC = "a2f702397e63bef6755c4caab8c7ca7ced6572e2395d2b8ca33e6278d108cf62"
+PINNED_MIRROR = "59775d1b9737f3cdedd480bd43cd2a8d5c3c606fca6de21049d2c54b3d665afd"
+
+
+def _digest_in_a_subprocess(code: str) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_split_digest_is_pinned_for_cifar_sized_labels():
+    code = (
+        "import numpy as np; from cae_lib.data import split_digest, split_indices; "
+        "print(split_digest(split_indices(np.repeat(np.arange(10), 6000))))"
+    )
+    assert _digest_in_a_subprocess(code) == PINNED_SYNTHETIC
+
+
+@pytest.mark.realdata
+def test_split_digest_is_pinned_for_the_shared_mirror(cifar_zip):
+    code = (
+        "from cae_lib.data import load_cifar10, split_digest, split_indices; "
+        f"d = load_cifar10({str(cifar_zip)!r}); "
+        "print(d.fingerprint, split_digest(split_indices(d.labels)))"
+    )
+    fingerprint, digest = _digest_in_a_subprocess(code).split()
+    if fingerprint != "5809f182731cd614":
+        pytest.skip(f"CAE_DATA is another copy of CIFAR-10 (fingerprint {fingerprint}), not the shared mirror")
+    assert digest == PINNED_MIRROR

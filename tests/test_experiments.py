@@ -12,10 +12,20 @@ def test_every_experiment_builds_a_valid_config():
 
 
 def test_chapters_partition_the_experiments():
-    by_chapter = [experiments.names(ch) for ch in (1, 2, 3)]
+    by_chapter = [experiments.names(ch) for ch in (1, 2, 3, 4)]
     assert sum(map(len, by_chapter)) == len(experiments.names())
     assert by_chapter[0] == ["given_bce", "given_mse"]
-    assert by_chapter[2] == ["colorize"]
+    assert by_chapter[2] == ["colorize", "colorize_unet", "colorize_classes"]
+    assert all(experiments.experiment(n, profile="smoke").task == "denoise" for n in by_chapter[3])
+
+
+def test_the_searches_settings_build_a_search():
+    from cae_lib.tuning import CAEHyperModel
+
+    settings = experiments.search_settings("latent_search")
+    assert CAEHyperModel(latent_budget=settings["latent_budget"]).latent_budget == 1024
+    with pytest.raises(KeyError, match="known: latent_search"):
+        experiments.search_settings("nope")
 
 
 def test_given_runs_use_the_given_architecture_and_differ_only_in_loss():
@@ -35,6 +45,8 @@ def test_latent_sizes_the_chapter_relies_on():
         "wide": 8 * 8 * 16,
         "deep": 8 * 8 * 16,
         "small_latent": 4 * 4 * 16,
+        "compressor_1024": 8 * 8 * 16,
+        "compressor_256": 4 * 4 * 16,
     }
     for name, size in expected.items():
         assert experiments.experiment(name, profile="smoke").model.latent_size == size, name

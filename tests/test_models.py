@@ -94,7 +94,8 @@ def test_given_cae_equals_reference_net():
 
 def test_summary_dict_given():
     s = summary_dict(CAESpec())
-    assert s == {"params": 4911, "latent_shape": (8, 8, 16), "latent_size": 1024, "compression": 1024 / 3072}
+    assert s == {"params": 4911, "latent_shape": (8, 8, 16), "latent_size": 1024, "compression": 1024 / 3072,
+                 "skip_values": 0}
 
 
 # ---------------------------------------------------------------- builder options
@@ -308,3 +309,88 @@ def test_import_does_not_load_keras():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# ---------------------------------------------------------------- options beyond the report's network
+
+_OPTION_SPECS = [
+    CAESpec(filters=(16, 32, 16), pooling="stride", convs_per_stage=2, residual=True, latent_activation="linear"),
+    CAESpec(filters=(8, 12, 16), pooling="avg", batch_norm=True, convs_per_stage=2),
+    CAESpec(filters=(8, 12, 16), skips="concat"),
+    CAESpec(filters=(8, 12, 16), pooling="stride", skips="concat", batch_norm=True),
+    CAESpec(filters=(16,) * 4, pooling="none", skips="add", output_activation="linear", residual_output=True),
+    CAESpec(filters=(8, 8, 8), pooling="stride", skips="add", convs_per_stage=2, residual=True),
+    colorization_spec(filters=(8, 12, 16), skips="concat", output_scale=2, output_kernel=1, output_channels=30,
+                      output_activation="softmax"),
+]
+
+
+@pytest.mark.parametrize("spec", _OPTION_SPECS, ids=lambda s: f"{s.pooling}-{s.skips}-{s.output_scale}")
+def test_options_build_count_and_read_back(spec):
+    model = build_cae(spec)
+    assert model.count_params() == param_count(spec)
+    size = spec.input_size // spec.output_scale
+    assert model.output_shape == (None, size, size, spec.output_channels)
+    assert spec_of(model) == spec
+    latent_shape = encoder_of(model).output_shape[0] if spec.skips != "none" else encoder_of(model).output_shape
+    assert latent_shape[1:] == spec.latent_shape
+
+
+def test_strided_compressor_parameters_by_hand():
+    # K=3: enc1 3->16, 16->16; enc2 16->32 (stride 2), 32->32; enc3 32->16 (stride 2), 16->16 (linear latent);
+    # dec1 transposed 16->32 (stride 2), 32->32; dec2 transposed 32->16 (stride 2); output 16->3.
+    convs = [(3, 16), (16, 16), (16, 32), (32, 32), (32, 16), (16, 16), (16, 32), (32, 32), (32, 16), (16, 3)]
+    by_hand = sum(9 * cin * cout + cout for cin, cout in convs)
+    assert param_count(_OPTION_SPECS[0]) == by_hand
+    layers = {layer.name: layer for layer in encoder_of(build_cae(_OPTION_SPECS[0])).layers}
+    assert layers["enc2_conv1"].strides == (2, 2) and layers["enc1_conv1"].strides == (1, 1)
+    assert layers["enc3_conv2"].get_config()["activation"] == "linear"
+    assert "enc2_add" in layers
+
+
+def test_skip_connections_feed_the_decoder_more_than_the_latent():
+    spec = CAESpec(filters=(8, 12, 16), skips="concat")
+    assert spec.latent_size == 1024 and spec.skip_values == 32 * 32 * 8 + 16 * 16 * 12
+    encoder = encoder_of(build_cae(spec))
+    assert [tuple(s[1:]) for s in encoder.output_shape] == [(8, 8, 16), (16, 16, 12), (32, 32, 8)]
+
+
+def test_residual_output_adds_the_input():
+    spec = CAESpec(filters=(4, 4), pooling="none", skips="add", output_activation="linear", residual_output=True)
+    model = build_cae(spec)
+    for weights in model.trainable_weights:
+        weights.assign(np.zeros(weights.shape, dtype="float32"))
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), x, atol=1e-6)  # a zero network passes its input
+
+
+@pytest.mark.parametrize("height, width", [(32, 32), (40, 56), (64, 24)])
+def test_any_size_copy_has_the_same_weights_and_keeps_odd_sizes_of_the_multiple(height, width):
+    from cae_lib.models import any_size
+
+    spec = CAESpec(filters=(8, 12, 16), pooling="stride", skips="concat")
+    model = build_cae(spec)
+    big = any_size(model)
+    x = np.random.default_rng(1).random((1, height, width, 3)).astype("float32")
+    assert big.predict(x, verbose=0).shape == (1, height, width, 3)
+    if (height, width) == (32, 32):
+        np.testing.assert_allclose(big.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(residual=True), "convs_per_stage >= 2"),
+        (dict(skips="add"), "same filters"),
+        (dict(skips="sideways"), "skips"),
+        (dict(residual_output=True), "linear"),
+        (dict(output_scale=3), "power of two"),
+        (dict(output_scale=8), "power of two"),
+        (dict(output_kernel=2), "odd"),
+        (dict(skips="concat", output_scale=4), "no decoder block"),
+        (dict(batch_norm=1), "True or False"),
+    ],
+)
+def test_option_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CAESpec(**kwargs)

@@ -20,10 +20,49 @@ def test_glue_without_myst_nb_returns_the_value(monkeypatch):
     assert notebook.glue("x", 1.5) == 1.5
 
 
-def test_setup_reports_what_produced_the_numbers(monkeypatch, tmp_path):
+def test_setup_describes_what_produced_the_numbers_without_paths(monkeypatch, tmp_path):
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    from cae_lib.data import CLASS_NAMES, load_data
+
+    data = tmp_path / "secret-folder" / "copy.zip"
+    data.parent.mkdir()
+    with zipfile.ZipFile(data, "w") as zf:
+        for name in CLASS_NAMES:
+            for part in ("train", "test"):
+                zf.writestr(f"c/{part}/{name}/0.png", cv2.imencode(".png", np.zeros((32, 32, 3), np.uint8))[1].tobytes())
     monkeypatch.setenv("CAE_PROFILE", "smoke")
-    monkeypatch.setenv("CAE_CACHE", str(tmp_path))
-    monkeypatch.setenv("CAE_DATA", "/some/copy.zip")
+    monkeypatch.setenv("CAE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CAE_DATA", str(data))
+    load_data.cache_clear()
     info = notebook.setup()
-    assert info["profile"] == "smoke" and info["cache"] == str(tmp_path) and info["data"] == "/some/copy.zip"
+    assert info["profile"] == "smoke" and info["data"].startswith("image-folder zip, 20 images")
     assert info["backend"].startswith("Keras 3") and info["devices"]
+    assert not any(str(tmp_path) in value or "secret-folder" in value for value in info.values())
+
+
+def test_glue_all_glues_every_value(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(notebook, "glue", lambda name, value, display=False: glued.setdefault(name, value))
+    notebook.glue_all({"a": 1, "b": "two"}, prefix="x_")
+    assert glued == {"x_a": 1, "x_b": "two"}
+
+
+def test_training_is_silent_in_a_book_build_and_shows_progress_otherwise(monkeypatch):
+    monkeypatch.setenv("CAE_BOOK_BUILD", "1")
+    assert notebook.training_verbosity() == 0
+    monkeypatch.delenv("CAE_BOOK_BUILD")
+    assert notebook.training_verbosity() == 1
+
+
+def test_numpy_scalars_are_glued_as_python_numbers(monkeypatch):
+    import numpy as np
+
+    seen = {}
+    monkeypatch.setitem(__import__("sys").modules, "myst_nb", type("M", (), {"glue": staticmethod(
+        lambda name, value, display=False: seen.setdefault(name, value))}))
+    notebook.glue("x", np.float64(25.5))
+    assert type(seen["x"]) is float and repr(seen["x"]) == "25.5"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from cae_lib import color, plots
 from cae_lib import plots as P
 
 
@@ -256,22 +257,107 @@ def test_returned_figure_can_be_saved():
 # --------------------------------------------------------------------------- markdown table
 
 
-def test_markdown_table():
-    rows = [
-        {"model": "given", "mse": 0.0031234, "psnr_mean_db": 25.5, "epochs": 20},
-        {"model": "wide|deep", "mse": 0.0021, "epochs": 30, "psnr_mean_db": None},
-    ]
-    text = P.markdown_table(rows, floatfmt={"mse": ".5f", "psnr_mean_db": ".2f"}, headers={"psnr_mean_db": "PSNR mean (dB)"})
-    assert text.splitlines() == [
-        "| model | mse | PSNR mean (dB) | epochs |",
-        "|:--|--:|--:|--:|",
-        "| given | 0.00312 | 25.50 | 20 |",
-        r"| wide\|deep | 0.00210 |  | 30 |",
-    ]
-    assert P.markdown_table(rows, columns=["epochs"]).splitlines()[2] == "| 20 |"
+ROWS = [
+    {"model": "given", "latent_size": 1024, "psnr_global_db": 24.0},
+    {"model": "no_pool", "latent_size": 16384, "psnr_global_db": 35.0},
+    {"model": "small", "latent_size": 256, "psnr_global_db": 20.0},
+]
 
 
-@pytest.mark.parametrize("rows, columns", [([], None), ([1, 2], None), ([{"a": 1}], [])])
-def test_markdown_table_bad_input(rows, columns):
-    with pytest.raises(ValueError):
-        P.markdown_table(rows, columns=columns)
+def _points(ax):
+    """(x, y) of every scatter point on the axes, in drawing order."""
+    return [tuple(p) for coll in ax.collections for p in coll.get_offsets()]
+
+
+def test_latent_figure_marks_each_model():
+    fig = plots.latent_figure(ROWS, "psnr_global_db", ylabel="PSNR (dB)")
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert _points(ax) == [(1024.0, 24.0), (16384.0, 35.0), (256.0, 20.0)]
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "PSNR (dB)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:3] == ["given", "no_pool", "small"]
+    assert legend[3] == "input size (3072 values)"
+    vlines = [line for line in ax.lines if line.get_xdata()[0] == 3072]
+    assert len(vlines) == 1
+    colors = {tuple(coll.get_facecolor()[0]) for coll in ax.collections}
+    assert len(colors) == 3  # one colour per model
+    # ticks read as plain numbers, not powers of two
+    assert ax.xaxis.get_major_formatter()(1024, 0) == "1024"
+
+
+def test_latent_figure_single_series_background_and_line():
+    trials = [{"latent_size": s, "val_loss": v} for s, v in [(256, 0.02), (256, 0.03), (1024, 0.01), (512, 0.015)]]
+    best = [{"latent_size": 1024, "val_loss": 0.01}, {"latent_size": 256, "val_loss": 0.02}]
+    fig = plots.latent_figure(best, "val_loss", label=None, background=trials, connect=True, input_values=None,
+                          series_label="best per latent size")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2
+    assert len(ax.collections[0].get_offsets()) == 4  # the background trials, drawn first
+    assert [tuple(p) for p in ax.collections[1].get_offsets()] == [(1024.0, 0.01), (256.0, 0.02)]
+    (line,) = ax.lines  # the connecting line only: no input-size line
+    np.testing.assert_array_equal(line.get_xdata(), [256, 1024])  # sorted by latent size
+    np.testing.assert_array_equal(line.get_ydata(), [0.02, 0.01])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all trials", "best per latent size"]
+
+
+def test_latent_figure_labels_every_latent_size_shown():
+    rows = [{"latent_size": s, "val_loss": 0.01} for s in (256, 512, 768, 1024)]
+    ax = plots.latent_figure(rows, "val_loss", label=None, input_values=None).axes[0]
+    assert list(ax.get_xticks()) == [256, 512, 768, 1024]
+    formatter = ax.xaxis.get_major_formatter()
+    assert [formatter(t, 0) for t in ax.get_xticks()] == ["256", "512", "768", "1024"]
+
+
+def test_latent_figure_can_be_saved(tmp_path):
+    plots.latent_figure(ROWS, "psnr_global_db").savefig(tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "rows, kwargs, match",
+    [
+        ([], {}, "empty"),
+        ([{"model": "a", "latent_size": 1024}], {}, "psnr_global_db"),
+        ([{"latent_size": 1024, "psnr_global_db": 20.0}], {}, "model"),
+        ([{"model": "a", "latent_size": 0, "psnr_global_db": 20.0}], {}, "positive"),
+        ([{"model": "a", "latent_size": 1024, "psnr_global_db": float("inf")}], {}, "finite"),
+        (["row"], {}, "dict"),
+        (ROWS, {"background": [{"latent_size": 4}]}, "background"),
+    ],
+)
+def test_latent_figure_bad_input(rows, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plots.latent_figure(rows, "psnr_global_db", **kwargs)
+
+
+def test_lab_split_figure_shows_the_lab_channels():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(2, 8, 8, 3), dtype=np.uint8)
+    fig = plots.lab_split_figure(rgb, extent=90)
+    lab = color.rgb_to_lab(rgb)
+    images = [ax.images[0] for ax in fig.axes[:8]]  # 2 rows x (RGB, L*, a*, b*); colour bars come after
+    assert len(fig.axes) == 8 + 6
+    np.testing.assert_array_equal(images[0].get_array(), rgb[0])
+    for row in range(2):
+        for c in range(3):
+            np.testing.assert_allclose(images[4 * row + 1 + c].get_array(), lab[row, ..., c])
+    assert images[1].get_clim() == (0.0, 100.0)
+    assert images[2].get_clim() == (-90, 90) and images[3].get_clim() == (-90, 90)
+    # The a* scale runs from green (negative a*) to magenta-red (positive a*).
+    cmap = images[2].get_cmap()
+    low, high = cmap(0.0), cmap(1.0)
+    assert low[1] > low[0] and high[0] > high[1]
+
+
+def test_lab_split_figure_default_extent_and_errors():
+    img = np.zeros((8, 8, 3), dtype=np.float32)
+    img[..., 2] = 1.0  # pure blue: b* about -108
+    fig = plots.lab_split_figure(img)
+    assert fig.axes[3].images[0].get_clim() == (-108.0, 108.0)
+    with pytest.raises(ValueError, match="extent"):
+        plots.lab_split_figure(img, extent=0)
+    with pytest.raises(ValueError, match="scale_chroma"):
+        plots.lab_split_figure(img, scale_chroma=-1)
+    with pytest.raises(ValueError, match="shape"):
+        plots.lab_split_figure(np.zeros((8, 8), dtype=np.uint8))

@@ -17,14 +17,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
 
-from cae_lib import models, runs, tuning
+from cae_lib import models, training, tuning
 from cae_lib.models import CAESpec, given_cae, spec_of
+from cae_lib.tables import markdown_table
 from cae_lib.tuning import CAEHyperModel, LatentBudgetError, best_per_latent, search
 
 pytestmark = pytest.mark.slow
@@ -94,7 +96,7 @@ def test_empty_hyperparameters_build_the_given_network():
         assert _layer_configs(model.get_layer(part)) == _layer_configs(given.get_layer(part))
     assert hp.values == {
         "filters_1": 8, "filters_2": 12, "convs_per_stage": 1, "kernel_size": 3,
-        "pooling": "max", "latent_channels": 16, "learning_rate": 1e-3,
+        "pooling": "max", "latent_channels": 16, "latent_activation": "relu", "learning_rate": 1e-3,
     }
     assert model.loss == "mse"
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
@@ -164,8 +166,8 @@ def test_fit_needs_validation_data():
 )
 def test_budget_shapes_the_space(budget, pooled, unpooled):
     hypermodel = CAEHyperModel(latent_budget=budget)
-    assert hypermodel.latent_channel_choices == {"max": pooled, "avg": pooled, "none": unpooled}
-    assert hypermodel.poolings == (("max", "avg", "none") if unpooled else ("max", "avg"))
+    assert hypermodel.latent_channel_choices == {"max": pooled, "avg": pooled, "none": unpooled, "stride": pooled}
+    assert hypermodel.poolings == (("max", "avg", "none", "stride") if unpooled else ("max", "avg", "stride"))
 
 
 def test_budget_below_every_architecture_is_refused():
@@ -269,7 +271,7 @@ def test_search_within_budget_then_train_the_best(tiny_data, tmp_path, spies):
     assert best.name == "hb_best" and best.loss == "mse" and best.profile == "smoke"
     assert best.model == CAESpec.from_dict(result.best_trial["spec"])
     assert best.learning_rate == pytest.approx(result.best_trial["learning_rate"])
-    trained = runs.run(best.with_overrides(epochs=1), data=tiny_data, cache_dir=tmp_path, verbose=0)
+    trained = training.run(best.with_overrides(epochs=1), data=tiny_data, cache_dir=tmp_path, verbose=0)
     assert spec_of(trained.model) == best.model and trained.model.get_layer("encoder").output_shape[1:] == tuple(
         result.best_trial["latent_shape"]
     )
@@ -476,3 +478,90 @@ def test_trials_train_on_the_profiles_tuner_subset(tiny_data, tmp_path, monkeypa
     monkeypatch.setattr(CAEHyperModel, "fit", fit)
     search("sub", kind="random", profile=prof, data=tiny_data, cache_dir=tmp_path, max_trials=1)
     assert seen == [(200, 100)]  # 20 training images per class; the whole (smoke) validation part
+
+
+# --------------------------------------------------------------------------- keras-tuner tables
+
+
+def test_search_space_rows_of_a_hand_made_space():
+    kt = pytest.importorskip("keras_tuner")
+    hp = kt.HyperParameters()
+    hp.Choice("pooling", ["max", "none"], default="max")
+    with hp.conditional_scope("pooling", ["max"]):
+        hp.Choice("channels", [4, 8], default=8)
+    hp.Float("lr", 1e-4, 1e-2, sampling="log", default=1e-3)
+    hp.Int("units", 2, 10, step=2, default=4)
+    hp.Boolean("flag", default=True)
+    hp.Fixed("size", 32)
+    rows = tuning.search_space_rows(hp)
+    assert rows == [
+        {"hyperparameter": "pooling", "choices": "max, none", "default": "max", "condition": ""},
+        {"hyperparameter": "channels", "choices": "4, 8", "default": 8, "condition": "pooling in max"},
+        {"hyperparameter": "lr", "choices": "0.0001 to 0.01 (log)", "default": 1e-3, "condition": ""},
+        {"hyperparameter": "units", "choices": "2 to 10 (step 2)", "default": 4, "condition": ""},
+        {"hyperparameter": "flag", "choices": "True, False", "default": True, "condition": ""},
+        {"hyperparameter": "size", "choices": "32", "default": 32, "condition": ""},
+    ]
+
+
+def test_search_space_rows_of_the_cae_space_respect_the_budget():
+    kt = pytest.importorskip("keras_tuner")
+    tuning = pytest.importorskip("cae_lib.tuning")
+    hp = kt.HyperParameters()
+    tuning.CAEHyperModel(latent_budget=1024).spec_for(hp)
+    rows = {r["hyperparameter"]: r for r in tuning.search_space_rows(hp)}
+    # with pooling the latent is 8x8xC, so C <= 1024 / 64 = 16; without, 32x32xC, so C = 1
+    pooled = [int(v) for v in rows["latent_channels"]["choices"].split(", ")]
+    assert pooled and all(8 * 8 * c <= 1024 for c in pooled) and max(pooled) == 16
+    assert rows["latent_channels"]["condition"] == "pooling in max, avg, stride"
+    assert rows["latent_channels_unpooled"]["choices"] == "1"
+    assert rows["pooling"]["default"] == "max"  # the given network is the default
+
+
+def test_search_space_rows_needs_a_declared_space():
+    with pytest.raises(ValueError, match="declared space"):
+        tuning.search_space_rows(SimpleNamespace(space=[]))
+    with pytest.raises(ValueError, match="declared space"):
+        tuning.search_space_rows(object())
+
+
+def _trial(tid, val_mse, status="COMPLETED", pooling="max", latent=(8, 8, 16), budget=None):
+    return {
+        "trial_id": tid,
+        "status": status,
+        "hyperparameters": {} if budget is None else {"tuner/epochs": budget},
+        "spec": {"filters": [8, 12, latent[2]], "convs_per_stage": 1, "kernel_size": 3, "pooling": pooling},
+        "latent_shape": list(latent),
+        "latent_size": int(np.prod(latent)),
+        "params": 4911,
+        "learning_rate": 1e-3,
+        "epochs_run": 2,
+        "val_mse": val_mse,
+    }
+
+
+def test_trial_rows_sorted_best_first_unscored_last():
+    trials = [
+        _trial("0", 0.02, budget=4),
+        _trial("1", None, status="FAILED"),
+        _trial("2", 0.01, latent=(8, 8, 4), budget=12),
+        _trial("3", float("nan"), status="INVALID"),
+        _trial("4", 0.015),
+    ]
+    rows = tuning.trial_rows(trials)
+    assert [r["trial"] for r in rows] == ["2", "4", "0", "1", "3"]
+    assert rows[0]["latent_shape"] == "8×8×4" and rows[0]["latent_size"] == 256
+    assert rows[0]["epoch_budget"] == 12 and rows[1]["epoch_budget"] is None
+    assert rows[0]["filters"] == "8, 12, 4"
+    assert rows[-1]["val_mse"] is None and rows[-2]["val_mse"] is None
+    assert all(set(tuning.TRIAL_COLUMNS) == set(r) for r in rows)
+    text = markdown_table(rows, tuning.TRIAL_COLUMNS, tuning.TRIAL_FLOATFMT, tuning.TRIAL_HEADERS)
+    assert "| 2 | COMPLETED |" in text.splitlines()[2]
+    assert "0.01000" in text.splitlines()[2]
+
+
+def test_trial_rows_bad_input():
+    with pytest.raises(ValueError, match="val_mse"):
+        tuning.trial_rows([{k: v for k, v in _trial("0", 0.1).items() if k != "val_mse"}])
+    with pytest.raises(ValueError, match="dict"):
+        tuning.trial_rows(["trial"])
