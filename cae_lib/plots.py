@@ -714,6 +714,19 @@ def lab_split_figure(
 _MARKERS = "osD^v<>pPX*h"
 
 
+def _finish(fig, ax, xlabel: str | None, ylabel: str, title: str | None, grid_axis: str = "both"):
+    """Labels, title, a light grid and the legend beside the axes; detach the figure."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, axis=grid_axis, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return _detach(fig)
+
+
 def rate_distortion_figure(
     curves: Mapping[str, Sequence[Mapping]],
     points: Sequence[Mapping],
@@ -762,14 +775,7 @@ def rate_distortion_figure(
         ax.axvline(input_values, color="0.4", linestyle="--", linewidth=1, label=f"input size ({input_values} values)")
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    ax.set_xlabel("values kept per image (log scale)")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    return _detach(fig)
+    return _finish(fig, ax, "values kept per image (log scale)", ylabel, title)
 
 
 def tradeoff_figure(
@@ -817,14 +823,7 @@ def tradeoff_figure(
         ylim = ax.get_ylim()
         ax.fill_between([goal[1], max(110.0, ax.get_xlim()[1])], goal[0], max(ylim[1], goal[0] + 0.5),
                         color="C2", alpha=0.12, label=f"goal: ≥ {goal[0]:g} dB and ≥ {goal[1]:g} %", zorder=1)
-    ax.set_xlabel("colourfulness (% of the originals)")
-    ax.set_ylabel("test PSNR, global (dB)")
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    return _detach(fig)
+    return _finish(fig, ax, "colourfulness (% of the originals)", "test PSNR, global (dB)", title)
 
 
 def method_bars(
@@ -863,15 +862,8 @@ def method_bars(
         ax.bar(xs, ys, width=width * 0.95, color=f"C{i % 10}", label=str(m))
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([f"{group} = {g}" for g in groups])
-    ax.set_ylabel(ylabel)
-    low = min(r[y] for r in rows)
-    ax.set_ylim(bottom=max(0.0, low - 3.0))
-    if title:
-        ax.set_title(title)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
-    return _detach(fig)
+    ax.set_ylim(bottom=max(0.0, min(r[y] for r in rows) - 3.0))
+    return _finish(fig, ax, None, ylabel, title, grid_axis="y")
 
 
 def photo_grid(rows: Mapping[str, Sequence[np.ndarray]], *, titles: Sequence[str] | None = None, height_inches=1.8,

@@ -438,3 +438,13 @@ def test_a_finished_run_loads_from_a_read_only_cache(tiny_data, tmp_path, read_o
     assert not again.trained and again.test_metrics == first.test_metrics
     with pytest.raises(cache.CacheError, match="read-only|permission"):
         run(_config(loss="mse"), data=tiny_data, cache_dir=view)
+
+
+def test_a_damaged_entry_in_a_read_only_cache_says_why(tiny_data, tmp_path, read_only):
+    first = run(_config(), data=tiny_data, cache_dir=tmp_path / "cache")
+    target = first.path / "history.json"
+    target.write_bytes(target.read_bytes()[:-5])
+    view = read_only(tmp_path / "cache")
+    with pytest.warns(RuntimeWarning, match="could not be moved aside"), \
+            pytest.raises(cache.CacheError, match="truncated or altered.*read-only"):
+        run(_config(), data=tiny_data, cache_dir=view)

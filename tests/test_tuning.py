@@ -565,3 +565,62 @@ def test_trial_rows_bad_input():
         tuning.trial_rows([{k: v for k, v in _trial("0", 0.1).items() if k != "val_mse"}])
     with pytest.raises(ValueError, match="dict"):
         tuning.trial_rows(["trial"])
+
+
+# --------------------------------------------------------------------------- a damaged or read-only search
+
+
+def _small_search(tiny_data, cache, max_trials=2):
+    return search("small", kind="random", profile="smoke", data=tiny_data, cache_dir=cache, max_trials=max_trials)
+
+
+def test_a_damaged_oracle_file_is_named_with_the_way_out(tiny_data, tmp_path):
+    from cae_lib.cache import CacheError
+
+    first = _small_search(tiny_data, tmp_path)
+    oracle = first.path / "oracle.json"
+    oracle.write_text(oracle.read_text()[:10])
+    with pytest.raises(CacheError, match=r"oracle\.json is damaged.*--overwrite"):
+        _small_search(tiny_data, tmp_path, max_trials=3)
+
+
+def test_a_damaged_trial_is_named_and_moving_it_aside_keeps_the_others(tiny_data, tmp_path):
+    from cae_lib.cache import CacheError
+
+    first = _small_search(tiny_data, tmp_path)
+    trial = sorted(first.path.glob("trial_*/trial.json"))[-1]
+    trial.write_text("{")
+    with pytest.raises(CacheError, match="trial.json is damaged.*move the damaged trial folder"):
+        _small_search(tiny_data, tmp_path, max_trials=3)
+    trial.parent.rename(tmp_path / "moved-aside")
+    again = _small_search(tiny_data, tmp_path, max_trials=3)
+    kept = {t["trial_id"] for t in first.trials} - {trial.parent.name.removeprefix("trial_")}
+    assert kept <= {t["trial_id"] for t in again.trials}
+    assert len(again.completed) >= len(kept)
+
+
+def test_a_finished_search_loads_from_a_read_only_cache(tiny_data, tmp_path):
+    import shutil as sh
+
+    first = _small_search(tiny_data, tmp_path / "cache")
+    view = tmp_path / "view"
+    if os.geteuid() == 0:
+        view.mkdir()
+        mounted = subprocess.run(["mount", "--bind", str(tmp_path / "cache"), str(view)], capture_output=True)
+        if mounted.returncode or subprocess.run(["mount", "-o", "remount,bind,ro", str(view)],
+                                                capture_output=True).returncode:
+            subprocess.run(["umount", str(view)], capture_output=True)
+            pytest.skip("running as root without permission to bind-mount read-only")
+    else:
+        sh.copytree(tmp_path / "cache", view)
+        for p in [view, *view.rglob("*")]:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        again = _small_search(tiny_data, view)
+        assert again.trials == first.trials and again.best == first.best and again.tuner is None
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(view)], capture_output=True)
+        else:
+            for p in [view, *view.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
