@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -291,7 +292,7 @@ def test_tune_nl_means_picks_the_best_validation_psnr():
 def test_bm3d_without_the_package_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "bm3d", None)  # makes `import bm3d` raise ImportError
     with pytest.raises(ImportError, match="pip install bm3d"):
-        B.bm3d(np.zeros((1, 8, 8, 3), np.float32), 0.1)
+        B.bm3d(np.zeros((1, 16, 16, 3), np.float32), 0.1)
 
 
 def test_bm3d_reduces_noise():
@@ -308,3 +309,48 @@ def test_bm3d_refuses_images_that_would_crash_it():
 
     with pytest.raises(ValueError, match="at least 9x9"):
         bm3d(np.full((1, 8, 8, 3), 0.5, np.float32), 0.1)
+
+
+# --------------------------------------------------------------------------- cached curves and scores
+
+
+def _task(task, n=40, sigma=None, seed=0):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    small = rng.random((3 * n, 4, 4, 3)).astype(np.float32)
+    images = np.stack([cv2.resize(im, (16, 16), interpolation=cv2.INTER_LINEAR) for im in small])
+    x = {"train": images[:n], "val": images[n:2 * n], "test": images[2 * n:]}
+    noisy = {p: np.clip(v + rng.normal(0, sigma or 0, v.shape), 0, 1).astype(np.float32) for p, v in x.items()}
+    data = SimpleNamespace(task=task, x_train=x["train"], y_train=x["train"], x_val=noisy["val"], y_val=x["val"],
+                           x_test=noisy["test"] if sigma else x["test"], y_test=x["test"],
+                           test_index=np.arange(n), fingerprint="synthetic", split="s", noise_sigma=sigma)
+    data.sizes = lambda: {"train": n, "val": n, "test": n}
+    return data
+
+
+def test_codec_curves_are_pca_and_thumbnails_scored_like_models(tmp_path):
+    from cae_lib import evaluation
+
+    data = _task("reconstruct")
+    curves = B.codec_curves(data, (4, 16, 40), (2, 8), cache_dir=tmp_path)
+    pca, thumbs = curves[B.PCA_LABEL], curves[B.THUMBNAIL_LABEL]
+    assert [r["latent_size"] for r in pca] == [4, 16, 40] and [r["latent_size"] for r in thumbs] == [12, 192]
+    assert [r["psnr_global_db"] for r in pca] == sorted(r["psnr_global_db"] for r in pca)  # more values, better
+    by_hand = B.fit_pca(data.x_train, 16, solver="full").reconstruct(data.x_test)
+    assert pca[1]["psnr_global_db"] == pytest.approx(evaluation.prediction_metrics(data, by_hand)["psnr_global_db"],
+                                                     abs=1e-3)
+    assert list((tmp_path / "results").glob("pca-*/manifest.json"))  # the fitted codec is cached
+    again = B.codec_curves(data, (4, 16, 40), (2, 8), cache_dir=tmp_path)
+    assert again == curves
+
+
+def test_denoising_scores_rank_the_classical_denoisers(tmp_path):
+    data = _task("denoise", sigma=0.1)
+    rows = B.denoising_scores(data, bm3d_images=3, nl_means_images=20, cache_dir=tmp_path)
+    by = {r["method"].split(" (")[0]: r for r in rows}
+    assert by["noisy input"]["psnr_global_db"] < by["non-local means"]["psnr_global_db"]
+    assert by["non-local means"]["h"] in B.NL_MEANS_HS
+    bm3d = next(r for r in rows if r["method"].startswith("BM3D"))
+    assert bm3d["n_images"] in (0, 3)  # 3 when the optional package is installed
+    assert B.denoising_scores(data, bm3d_images=3, nl_means_images=20, cache_dir=tmp_path) == rows  # cached

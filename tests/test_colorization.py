@@ -541,3 +541,12 @@ def test_half_resolution_loss_compares_with_the_targets_cell_averages():
     a = float(keras.ops.convert_to_numpy(loss(y, p)))
     b = float(keras.ops.convert_to_numpy(loss(pooled, p)))
     assert a == pytest.approx(b, rel=1e-5)
+
+
+def test_colorize_photos_gives_every_model_every_photograph():
+    from cae_lib.models import build_cae, colorization_spec
+
+    model = build_cae(colorization_spec(filters=(4, 8)))
+    photos = {"a": np.zeros((30, 40, 3), np.uint8), "b": np.full((16, 16), 200, np.uint8)}
+    out = cz.colorize_photos({"m": model}, photos)
+    assert list(out) == ["m"] and {k: v.shape for k, v in out["m"].items()} == {"a": (30, 40, 3), "b": (16, 16, 3)}

@@ -66,3 +66,9 @@ def test_numpy_scalars_are_glued_as_python_numbers(monkeypatch):
         lambda name, value, display=False: seen.setdefault(name, value))}))
     notebook.glue("x", np.float64(25.5))
     assert type(seen["x"]) is float and repr(seen["x"]) == "25.5"
+
+
+def test_versions_and_build_note_say_what_built_the_book():
+    rows = {r["package"]: r["version"] for r in notebook.versions()}
+    assert rows["Python"].count(".") == 2 and rows["keras"].startswith("3.")
+    assert "plumbing check" in notebook.build_note("smoke") and "full profile" in notebook.build_note("full")

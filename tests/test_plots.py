@@ -361,3 +361,49 @@ def test_lab_split_figure_default_extent_and_errors():
         plots.lab_split_figure(img, scale_chroma=-1)
     with pytest.raises(ValueError, match="shape"):
         plots.lab_split_figure(np.zeros((8, 8), dtype=np.uint8))
+
+
+# --------------------------------------------------------------------------- comparisons across methods
+
+
+def test_rate_distortion_figure_draws_curves_points_and_the_input_size():
+    fig = P.rate_distortion_figure(
+        {"PCA": [{"latent_size": 1024, "psnr_global_db": 44.0}, {"latent_size": 256, "psnr_global_db": 26.0}]},
+        [{"model": "given", "latent_size": 1024, "psnr_global_db": 24.0}],
+    )
+    ax = fig.axes[0]
+    line = ax.get_lines()[0]
+    assert list(line.get_xdata()) == [256, 1024]  # sorted by size
+    assert _points(ax) == [(1024.0, 24.0)]
+    assert ax.get_xscale() == "log"
+    assert any(line.get_xdata()[0] == 3072 for line in ax.get_lines()[1:])  # the input-size line
+
+
+def test_tradeoff_figure_joins_a_series_and_shades_the_goal():
+    rows = [{"prediction": "T=1", "psnr_global_db": 23.0, "colourfulness_pct": 50.0, "series": "classes"},
+            {"prediction": "T=0.1", "psnr_global_db": 22.0, "colourfulness_pct": 90.0, "series": "classes"},
+            {"prediction": "grey", "psnr_global_db": 22.0, "colourfulness_pct": 0.0}]
+    fig = P.tradeoff_figure(rows, goal=(23.7, 65.0))
+    ax = fig.axes[0]
+    assert list(ax.get_lines()[0].get_xdata()) == [50.0, 90.0]
+    kinds = [type(c).__name__ for c in ax.collections]
+    assert kinds.count("PathCollection") == 3 and ("PolyCollection" in kinds or "FillBetweenPolyCollection" in kinds)
+
+
+def test_method_bars_place_each_method_in_each_group():
+    rows = [{"sigma": 0.1, "method": "a", "psnr_global_db": 25.0}, {"sigma": 0.2, "method": "a", "psnr_global_db": 21.0},
+            {"sigma": 0.1, "method": "b", "psnr_global_db": 27.0}, {"sigma": 0.1, "method": "c", "psnr_global_db": None}]
+    ax = P.method_bars(rows, group="sigma").axes[0]
+    assert sorted(p.get_height() for p in ax.patches) == [21.0, 25.0, 27.0]
+    with pytest.raises(ValueError, match="no row"):
+        P.method_bars([{"sigma": 1, "method": "a", "psnr_global_db": None}], group="sigma")
+
+
+def test_photo_grids_keep_each_photographs_aspect():
+    photos = {"wide": np.zeros((20, 40, 3), np.uint8), "tall": np.zeros((40, 20, 3), np.uint8)}
+    colorized = {"m": {"wide": np.zeros((20, 40, 3), np.float32), "tall": np.zeros((40, 20, 3), np.float32)}}
+    fig = P.colorized_photos_figure(photos, colorized)
+    assert len(fig.axes) == 3 * 2 and fig.axes[0].get_title() == "wide"
+    assert [ax.get_ylabel() for ax in fig.axes[::2]] == ["grey input", "m", "original"]
+    with pytest.raises(ValueError, match="same"):
+        P.photo_grid({"a": [photos["wide"]], "b": []})

@@ -112,3 +112,14 @@ def test_a_profile_that_leaves_a_part_empty_is_refused(monkeypatch, data):
     monkeypatch.setitem(profiles.PROFILES, "smoke", dataclasses.replace(profiles.PROFILES["smoke"], test_per_class=None))
     with pytest.raises(ValueError, match="no images in the test part|fewer than per_class"):
         tasks.task_data("reconstruct", "smoke", data=tiny)
+
+
+def test_profile_usage_counts_each_part(data):
+    split = split_indices(data.labels)
+    td = tasks.task_data("reconstruct", "smoke", data=data)
+    rows, facts = tasks.profile_usage(data, td, split)
+    assert [r["images the runs use"] for r in rows] == [400, 100, 100]
+    assert facts["n_train"] == 800 and facts["used_test_counts"] == "10"
+    other = tasks.task_data("reconstruct", "smoke", data=data, split_seed=1)
+    with pytest.raises(ValueError, match="not all in the split"):
+        tasks.profile_usage(data, other, split)

@@ -448,3 +448,15 @@ def test_a_damaged_entry_in_a_read_only_cache_says_why(tiny_data, tmp_path, read
     with pytest.warns(RuntimeWarning, match="could not be moved aside"), \
             pytest.raises(cache.CacheError, match="truncated or altered.*read-only"):
         run(_config(), data=tiny_data, cache_dir=view)
+
+
+def test_cached_summary_reads_the_cache_without_training(tiny_data, tmp_path):
+    from cae_lib.training import cached_summary, config_rows
+
+    done = run(_config(), data=tiny_data, cache_dir=tmp_path)
+    rows = cached_summary({"done": _config(), "todo": _config(name="todo", seed=5)}, tiny_data, cache_dir=tmp_path)
+    assert rows[0]["key"] == done.key[:16] and rows[0]["epochs"] == 1
+    assert rows[0]["test PSNR (dB)"] == done.test_metrics["psnr_global_db"]
+    assert rows[1]["epochs"] == "not in the cache" and not (tmp_path / rows[1]["run"]).exists()
+    assert config_rows({"x": _config()}, ("loss", "batch_size")) == [{"run": "x", "loss": "binary_crossentropy",
+                                                                       "batch_size": 16}]

@@ -624,3 +624,20 @@ def test_a_finished_search_loads_from_a_read_only_cache(tiny_data, tmp_path):
         else:
             for p in [view, *view.rglob("*")]:
                 p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_describe_spec_and_trial_models_scored_on_the_test_part(tiny_data, tmp_path):
+    from cae_lib.tasks import task_data
+
+    text = tuning.describe_spec(CAESpec(filters=(8, 16), pooling="stride", convs_per_stage=2, residual=True,
+                                        latent_activation="linear"), 2e-3)
+    assert "stride-2 convolutions, residual stages, a linear bottleneck" in text and "0.002" in text
+    result = _small_search(tiny_data, tmp_path)
+    rows = tuning.trial_test_rows(result, task_data("reconstruct", "smoke", data=tiny_data))
+    assert [r["latent_size"] for r in rows] == [t["latent_size"] for t in result.best_per_latent()]
+    assert all(np.isfinite(r["psnr_global_db"]) for r in rows)
+    (result.path / f"trial_{result.best_per_latent()[0]['trial_id']}" / "checkpoint.weights.h5").unlink()
+    from cae_lib.cache import CacheError
+
+    with pytest.raises(CacheError, match="cannot read the weights of trial"):
+        tuning.trial_model(result, result.best_per_latent()[0])
