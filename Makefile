@@ -34,7 +34,7 @@ book: $(STAMP)
 	CAE_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ $(BOOK_FLAGS)
 
 # The book as one PDF through LaTeX (Debian: texlive-latex-recommended texlive-latex-extra
-# texlive-fonts-recommended texlive-xetex latexmk fonts-freefont-otf; see the README).
+# texlive-fonts-recommended texlive-fonts-extra texlive-xetex latexmk fonts-freefont-otf; see the README).
 pdf: $(STAMP)
 	CAE_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ --builder pdflatex -n
 	@ls -l book/_build/latex/*.pdf

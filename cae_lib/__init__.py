@@ -1,13 +1,15 @@
 """Convolutional autoencoders for CIFAR-10 in Keras 3.
 
-The package is split into small modules, each importable on its own:
-
-- :mod:`cae_lib.data`: loading CIFAR-10, the stratified split, scaling.
-- :mod:`cae_lib.color`: RGB <-> CIELAB and the colorization network's inputs/targets.
-- :mod:`cae_lib.latent`: the convolution output-size formula and latent sizes.
-- :mod:`cae_lib.models`: the given autoencoder and the parametric builder.
-- :mod:`cae_lib.runs`: training runs described by a frozen config, cached on disk.
-- :mod:`cae_lib.metrics`, :mod:`cae_lib.plots`: evaluation and figures.
+One module per concept of the report (the README's "Where things live" table):
+``data`` and ``sources`` (CIFAR-10 and its split), ``color`` (CIELAB),
+``latent`` (the output-size formula), ``models`` (the builder), ``tasks``
+(what each task feeds the network), ``training``, ``cache`` and ``callbacks``
+(runs), ``evaluation`` and ``metrics`` (scores and verdicts), ``baselines``
+(classical methods), ``colorization`` (colour classes, photographs),
+``restoration`` (denoising), ``tuning`` (keras-tuner), ``plots`` and
+``tables`` (figures and tables), ``validate`` (shared checks), ``profiles``,
+``notebook`` (chapter helpers), ``experiments`` (the book's named runs, a
+leaf) and ``cli``.
 
 Importing ``cae_lib`` is cheap: TensorFlow/Keras are imported only by the
 functions that need them.

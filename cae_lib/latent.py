@@ -38,6 +38,8 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cae_lib import validate
+
 __all__ = [
     "PADDINGS",
     "Conv",
@@ -56,12 +58,6 @@ PADDINGS = ("same", "valid")
 """Padding modes understood besides an explicit non-negative integer."""
 
 Padding = str | int
-
-
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_padding(padding, what: str = "padding") -> Padding:
@@ -101,9 +97,9 @@ def total_padding(size: int, kernel: int, stride: int = 1, padding: Padding = "s
         >>> total_padding(32, 5, 1, 2), total_padding(32, 5, 1, "valid")
         (4, 0)
     """
-    size = _check_positive_int(size, "size")
-    kernel = _check_positive_int(kernel, "kernel")
-    stride = _check_positive_int(stride, "stride")
+    size = validate.positive_int(size, "size")
+    kernel = validate.positive_int(kernel, "kernel")
+    stride = validate.positive_int(stride, "stride")
     padding = _check_padding(padding)
     if padding == "valid":
         return 0
@@ -174,9 +170,9 @@ class Conv:
     name: str | None = None
 
     def __post_init__(self):
-        _check_positive_int(self.filters, "Conv.filters")
-        _check_positive_int(self.kernel, "Conv.kernel")
-        _check_positive_int(self.stride, "Conv.stride")
+        validate.positive_int(self.filters, "Conv.filters")
+        validate.positive_int(self.kernel, "Conv.kernel")
+        validate.positive_int(self.stride, "Conv.stride")
         _check_padding(self.padding, "Conv.padding")
 
 
@@ -201,9 +197,9 @@ class Pool:
     name: str | None = None
 
     def __post_init__(self):
-        _check_positive_int(self.size, "Pool.size")
+        validate.positive_int(self.size, "Pool.size")
         if self.stride is not None:
-            _check_positive_int(self.stride, "Pool.stride")
+            validate.positive_int(self.stride, "Pool.stride")
         _check_padding(self.padding, "Pool.padding")
 
     @property
@@ -269,7 +265,7 @@ def latent_table(layers: Sequence[Conv | Pool], input_size: int = 32) -> list[La
         >>> [s.shape_out for s in latent_table([Conv(8), Pool(2)], input_size=32)]
         [(32, 32, 8), (16, 16, 8)]
     """
-    input_size = _check_positive_int(input_size, "input_size")
+    input_size = validate.positive_int(input_size, "input_size")
     layers = list(layers)
     if not layers:
         raise ValueError("layers is empty; give at least one Conv")
