@@ -123,9 +123,9 @@ def throughput(config, data_obj, steps: int) -> float:
     model = compile_model(config, tasks.steps_per_epoch(len(arrays.x_train), config.batch_size), arrays)
     batches = tasks.training_batches(arrays.x_train, arrays.y_train, batch_size=config.batch_size, seed=0,
                                      noise_sigma=arrays.noise_sigma)
-    model.fit(batches, steps_per_epoch=1, epochs=1, verbose=0)
+    model.fit(batches, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     t0 = time.perf_counter()
-    model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0)
+    model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return steps * config.batch_size / (time.perf_counter() - t0)
 
 
