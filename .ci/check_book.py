@@ -3,12 +3,15 @@
 Usage: python .ci/check_book.py [book/_build]
 
 1. Every chapter page exists, shows figures and tables, renders no figure as text and no traceback.
-2. At least one glued number per chapter equals what the run cache holds for the run it came
+2. No page names a location on the machine that built it (the repository, the data or the cache):
+   the book describes its data and cache, it does not locate them.
+3. At least one glued number per chapter equals what the run cache holds for the run it came
    from (the run's metrics.json, read through its manifest): a number in the prose is the run's.
 """
 
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -32,6 +35,18 @@ for name in pages:
     if "Traceback" in text:
         problems.append(f"{page}: contains a traceback")
     print(f"{name}: {images} images, {tables} tables")
+
+# 2. no machine-specific locations in any page
+places = {str(Path.cwd().resolve())}
+for var in ("CAE_DATA", "CAE_CACHE"):
+    value = os.environ.get(var, "").strip()
+    if value:
+        places |= {value, str(Path(value).resolve())}
+for page in sorted(html.glob("*.html")):
+    text = page.read_text()
+    for place in sorted(places):
+        if place in text:
+            problems.append(f"{page}: names the build machine's location {place!r}; describe it instead")
 
 
 def _code(nb: dict) -> list[str]:
