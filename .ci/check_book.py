@@ -82,9 +82,9 @@ AGREEMENT = {
     "04_restoration": ("s1_rednet", "denoise_rednet_0.1", "psnr_global_db"),
 }
 
-from cae_lib import cache, experiments, tasks  # noqa: E402  (the checks above need no TensorFlow)
+from cae_lib import cache, experiments  # noqa: E402  (the checks above need no TensorFlow)
 from cae_lib.data import load_data  # noqa: E402
-from cae_lib.training import ARTIFACTS  # noqa: E402
+from cae_lib.training import ARTIFACTS, locate  # noqa: E402
 
 data = load_data()
 for chapter, (key, run_name, metric) in AGREEMENT.items():
@@ -97,9 +97,7 @@ for chapter, (key, run_name, metric) in AGREEMENT.items():
         problems.append(f"{chapter} glues no {key!r}")
         continue
     config = experiments.experiment(run_name)
-    arrays = tasks.task_data(config.task, config.profile, data=data, noise_sigma=config.noise_sigma)
-    key_hash = config.key(arrays.fingerprint, arrays.split)
-    folder = cache.entry_dir(cache.cache_root(), config.name, key_hash)
+    _, key_hash, folder = locate(config, data)
     cache.verify(folder, ARTIFACTS, key=key_hash)
     stored = json.loads((folder / "metrics.json").read_text())["test"][metric]
     shown = float(values[key])

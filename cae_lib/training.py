@@ -70,6 +70,7 @@ __all__ = [
     "RunResult",
     "run",
     "run_dir",
+    "locate",
     "retrain_requested",
 ]
 
@@ -339,6 +340,22 @@ def run_dir(config: RunConfig, data_fingerprint: str, split: str, cache_dir=None
     return cache.entry_dir(cache.cache_root(cache_dir), config.name, config.key(data_fingerprint, split))
 
 
+def locate(config: RunConfig, data=None, cache_dir=None) -> tuple[tasks.TaskData, str, Path]:
+    """The task data ``config``'s run trains on, its cache key and its folder (which may not exist yet).
+
+    Args:
+        config: the run.
+        data: a :class:`cae_lib.data.CifarData` (default: :func:`cae_lib.data.load_data`).
+        cache_dir: cache folder (default :func:`cae_lib.cache.cache_root`).
+    """
+    from cae_lib.data import load_data
+
+    arrays = tasks.task_data(config.task, config.profile, split_seed=config.split_seed,
+                             data=load_data() if data is None else data, noise_sigma=config.noise_sigma)
+    key = config.key(arrays.fingerprint, arrays.split)
+    return arrays, key, run_dir(config, arrays.fingerprint, arrays.split, cache_dir)
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -568,15 +585,8 @@ def run(
         result = run(RunConfig(name="given_bce", profile="smoke"))
         result.test_metrics["psnr_global_db"]
     """
-    from cae_lib.data import load_data
-
     retrain = retrain_requested(retrain)
-    data_obj = load_data() if data is None else data
-    arrays = tasks.task_data(
-        config.task, config.profile, split_seed=config.split_seed, data=data_obj, noise_sigma=config.noise_sigma
-    )
-    key = config.key(arrays.fingerprint, arrays.split)
-    path = cache.entry_dir(cache.cache_root(cache_dir), config.name, key)
+    arrays, key, path = locate(config, data, cache_dir)
     if not retrain:
         found = _try_load(config, key, path)
         if found is not None:
@@ -633,10 +643,7 @@ def cached_summary(configs: dict, data=None, cache_dir=None) -> list[dict]:
     data = load_data() if data is None else data
     rows = []
     for name, config in configs.items():
-        arrays = tasks.task_data(config.task, config.profile, split_seed=config.split_seed, data=data,
-                                 noise_sigma=config.noise_sigma)
-        key = config.key(arrays.fingerprint, arrays.split)
-        path = cache.entry_dir(cache.cache_root(cache_dir), config.name, key)
+        _, key, path = locate(config, data, cache_dir)
         row = {"run": name, "config hash": config.config_hash()[:16], "key": key[:16]}
         try:
             cache.verify(path, ARTIFACTS, key=key)
