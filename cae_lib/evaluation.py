@@ -31,9 +31,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from cae_lib import color, metrics
+from cae_lib.latent import shape_text
 from cae_lib.models import CAESpec, summary_dict
 
-__all__ = ["prediction_metrics", "predict", "evaluate_model", "paired_difference", "run_row", "shape_text"]
+__all__ = ["prediction_metrics", "predict", "evaluate_model", "paired_difference", "run_row"]
 
 
 def prediction_metrics(data, pred) -> dict[str, float]:
@@ -148,16 +149,6 @@ def paired_difference(a, b) -> dict[str, float]:
         "share_equal": float(np.mean(d == 0)),
         "n": n,
     }
-
-
-def shape_text(shape) -> str:
-    """A shape as text, ``(8, 8, 16)`` -> ``"8×8×16"``: the one place latent shapes are formatted.
-
-    Example:
-        >>> shape_text((8, 8, 16))
-        '8×8×16'
-    """
-    return "×".join(str(int(s)) for s in shape)
 
 
 #: Test metrics every comparison row needs (keys of :func:`cae_lib.metrics.reconstruction_metrics`).

@@ -52,6 +52,7 @@ __all__ = [
     "latent_shape",
     "latent_size",
     "format_table",
+    "shape_text",
 ]
 
 PADDINGS = ("same", "valid")
@@ -366,7 +367,7 @@ def format_table(steps: Sequence[LayerStep]) -> str:
         lines.append(
             f"| {s.name} | {s.kind} | {s.padding} | {s.size_in} | {s.kernel} | "
             f"{_format_px(s.padding_px)} | {s.stride} | {s.size_out} | "
-            f"{s.size_out}×{s.size_out}×{s.channels} | {s.values_out} |"
+            f"{shape_text((s.size_out, s.size_out, s.channels))} | {s.values_out} |"
         )
     if any(not float(s.padding_px).is_integer() for s in steps):
         lines.append("")
@@ -385,3 +386,13 @@ GIVEN_ENCODER: tuple[Conv | Pool, ...] = (
     Conv(16, kernel=3, padding="same", name="enc3_conv1"),
 )
 """The given autoencoder's encoder, named as in :func:`cae_lib.models.given_cae`."""
+
+
+def shape_text(shape) -> str:
+    """A shape as text, ``(8, 8, 16)`` -> ``"8×8×16"``: the one place shapes are formatted.
+
+    Example:
+        >>> shape_text((8, 8, 16))
+        '8×8×16'
+    """
+    return "×".join(str(int(s)) for s in shape)

@@ -701,7 +701,7 @@ def architecture_row(spec: CAESpec) -> dict:
         "filters": ", ".join(str(f) for f in spec.filters),
         "convs_per_stage": spec.convs_per_stage,
         "pooling": spec.pooling,
-        "latent_shape": "×".join(str(s) for s in summary["latent_shape"]),
+        "latent_shape": latent.shape_text(summary["latent_shape"]),
         "latent_size": summary["latent_size"],
         "compression": summary["compression"],
         "params": summary["params"],

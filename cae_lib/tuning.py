@@ -118,7 +118,7 @@ import numpy as np
 
 from cae_lib import cache, models, tasks, training, validate
 from cae_lib.data import load_data, stratified_subset
-from cae_lib.evaluation import shape_text
+from cae_lib.latent import shape_text
 from cae_lib.models import POOLINGS, CAESpec
 from cae_lib.profiles import Profile, get_profile
 
