@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 PROFILE_ENV = "CAE_PROFILE"
 
@@ -53,10 +53,24 @@ class Profile:
         """The epochs a run asking for ``requested`` trains under this profile."""
         return requested if self.max_epochs is None else min(requested, self.max_epochs)
 
+    def run_settings(self) -> dict:
+        """The fields that decide a training run: all but the search's ``tuner_*`` budget.
+
+        A run's cache key holds these, so that changing the search's budget
+        leaves the trained runs in the cache (the search's key holds its own).
+
+        Example:
+            >>> sorted(get_profile("smoke").run_settings())
+            ['max_epochs', 'name', 'test_per_class', 'train_per_class', 'val_per_class']
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("tuner_")}
+
 
 PROFILES = {
+    # Search trials: 6 epochs ranked the best architectures of a 12-epoch search as
+    # 12 epochs did, in 0.53 of the time (bench/bench_search.py, bench/results/search.md).
     "full": Profile(
-        "full", None, None, None, None, tuner_max_trials=30, tuner_max_epochs=12, tuner_train_per_class=1000
+        "full", None, None, None, None, tuner_max_trials=30, tuner_max_epochs=6, tuner_train_per_class=1000
     ),
     "smoke": Profile("smoke", 40, 10, 10, 2, tuner_max_trials=2, tuner_max_epochs=1),
 }

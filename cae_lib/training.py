@@ -246,7 +246,7 @@ class RunConfig:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
 
     def key(self, data_fingerprint: str, split: str) -> str:
-        """SHA-256 of the config, its profile's settings, the data, the split and :data:`CACHE_STAMP`.
+        """SHA-256 of the config, its profile's run settings, the data, the split and :data:`CACHE_STAMP`.
 
         Args:
             data_fingerprint: :attr:`cae_lib.data.CifarData.fingerprint`.
@@ -255,7 +255,7 @@ class RunConfig:
         blob = json.dumps(
             {
                 "config": self.to_dict(),
-                "profile": asdict(get_profile(self.profile)),
+                "profile": get_profile(self.profile).run_settings(),
                 "data": data_fingerprint,
                 "split": split,
                 "stamp": CACHE_STAMP,

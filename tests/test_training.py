@@ -129,6 +129,17 @@ def test_key_depends_on_the_profiles_settings(monkeypatch):
     assert _config().key("abc", "s") != before
 
 
+def test_key_ignores_the_searchs_budget(monkeypatch):
+    from cae_lib import profiles
+
+    before = _config().key("abc", "s")
+    smoke = profiles.PROFILES["smoke"]
+    changed = dataclasses.replace(smoke, tuner_max_trials=smoke.tuner_max_trials + 1,
+                                  tuner_max_epochs=smoke.tuner_max_epochs + 1, tuner_train_per_class=7)
+    monkeypatch.setitem(profiles.PROFILES, "smoke", changed)
+    assert _config().key("abc", "s") == before
+
+
 @pytest.mark.parametrize("value, expected", [("1", True), ("on", True), ("YES", True), ("", False), ("off", False)])
 def test_retrain_switch_reads_yes_and_no(monkeypatch, value, expected):
     monkeypatch.setenv("CAE_RETRAIN", value)
