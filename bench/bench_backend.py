@@ -95,23 +95,19 @@ def main(argv=None) -> int:
         print(rows[-1], flush=True)
 
     sys.path.insert(0, str(ROOT))
-    from bench_training import environment
+    from bench_training import environment, write_results
 
     from cae_lib.tables import markdown_table
 
     env = environment()
     result = {"mode": "quick" if args.quick else "full", "environment": env, "repeats": repeats, "rows": rows}
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "backend.json").write_text(json.dumps(result, indent=2) + "\n")
     text = "\n".join([
         f"Backend benchmark of {env['date']} ({result['mode']}), {env['cpu_count']} cores, {env.get('devices')}, "
         f"Keras {env['keras']} on {env['backend']}; training images/s of the given CAE, {repeats} fresh "
         f"process(es) per setting.", "",
         markdown_table(rows, floatfmt=".0f"),
     ])
-    (folder / "backend.md").write_text(text + "\n")
-    print(text)
+    write_results(args.out, "backend", result, text)
     return 0
 
 

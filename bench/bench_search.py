@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    from bench_training import environment
+    from bench_training import environment, write_results
 
     from cae_lib import experiments, tasks, tuning
     from cae_lib.data import load_data, stratified_subset
@@ -175,12 +175,7 @@ def main(argv=None) -> int:
                                                              t["learning_rate"])} for t in chosen],
         "settings": scores,
     }
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "search.json").write_text(json.dumps(out, indent=2) + "\n")
-    text = markdown(out)
-    (folder / "search.md").write_text(text + "\n")
-    print(text)
+    write_results(args.out, "search", out, markdown(out))
     return 0
 
 

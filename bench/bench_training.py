@@ -82,6 +82,15 @@ def environment() -> dict:
     return info
 
 
+def write_results(out: str, stem: str, result: dict, text: str) -> None:
+    """Write ``result`` as ``<out>/<stem>.json`` and ``text`` as ``<out>/<stem>.md``, and print ``text``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (folder / f"{stem}.md").write_text(text + "\n")
+    print(text)
+
+
 def images_per_second(rows, n_images) -> float:
     later = [r["seconds"] for r in rows[1:]] or [rows[0]["seconds"]]
     return n_images / statistics.median(later)
@@ -205,12 +214,7 @@ def main(argv=None) -> int:
     }
     result = {"mode": "quick" if args.quick else "full", "environment": environment(), "recipes": out,
               "ratio": ratio, "ratios": ratios, "throughput": throughput_rows}
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "training.json").write_text(json.dumps(result, indent=2) + "\n")
-    text = markdown(result)
-    (folder / "training.md").write_text(text + "\n")
-    print(text)
+    write_results(args.out, "training", result, markdown(result))
     return 0
 
 
