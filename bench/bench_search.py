@@ -42,6 +42,17 @@ def parse_setting(text: str) -> tuple[int, int]:
     return per_class, epochs
 
 
+def cheaper_settings(per_class: int, epochs: int) -> list[tuple[int, int]]:
+    """Half the images, half the epochs, and both halved: the default settings compared with the reference.
+
+    Example:
+        >>> cheaper_settings(1000, 12)
+        [(500, 12), (1000, 6), (500, 6)]
+    """
+    fewer, shorter = max(1, per_class // 2), max(1, epochs // 2)
+    return [(fewer, epochs), (per_class, shorter), (fewer, shorter)]
+
+
 def candidates(trials, top: int) -> list[dict]:
     """The ``top`` best completed trials, one per distinct set of hyperparameters, best first."""
     seen, picked = set(), []
@@ -121,17 +132,17 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke profile and two candidates: seconds")
     parser.add_argument("--top", type=int, default=8, help="how many of the search's best architectures (default 8)")
     parser.add_argument("--setting", action="append", type=parse_setting, default=[],
-                        help="a cheaper PER_CLASSxEPOCHS setting to compare (repeatable; default 500x12 1000x6 500x6)")
+                        help="a cheaper PER_CLASSxEPOCHS setting to compare (repeatable; default: the profile's "
+                             "images per class halved, its epochs halved, and both)")
     parser.add_argument("--source", help="CIFAR-10 copy (default CAE_DATA, else Keras' download)")
     parser.add_argument("--cache", default=None, help="run cache holding the search (default CAE_CACHE)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"), help="folder for JSON and Markdown")
     args = parser.parse_args(argv)
 
-    import numpy as np
     from bench_training import environment, write_results
 
     from cae_lib import experiments, tasks, tuning
-    from cae_lib.data import load_data, stratified_subset
+    from cae_lib.data import load_data
     from cae_lib.profiles import get_profile
 
     profile = get_profile("smoke" if args.quick else "full")
@@ -140,21 +151,22 @@ def main(argv=None) -> int:
     result = tuning.search("latent_search", **settings, profile=profile, data=data, cache_dir=args.cache)
     top = 2 if args.quick else args.top
     chosen = candidates(result.trials, top)
-    reference = (profile.tuner_train_per_class or profile.train_per_class or 0, profile.tuner_max_epochs)
-    cheaper = args.setting or ([(2, 1)] if args.quick else [(500, 12), (1000, 6), (500, 6)])
-    hypermodel = tuning.CAEHyperModel(
-        loss=settings.get("loss", "mse"), latent_budget=settings["latent_budget"],
-        batch_size=settings.get("batch_size", 64), seed=settings.get("seed", 0),
-    )
+    reference = (profile.tuner_train_per_class, profile.tuner_max_epochs)
+    cheaper = args.setting or ([(2, 1)] if args.quick else cheaper_settings(*reference))
+    # the search's own training settings, as its best run carries them
+    best = result.best
+    if best is None:
+        sys.exit(f"the stored search {result.path.name} has no completed trial to re-score; run it first (make runs)")
+    hypermodel = tuning.CAEHyperModel(loss=best.loss, latent_budget=result.latent_budget, optimizer=best.optimizer,
+                                      batch_size=best.batch_size, seed=best.seed)
+    patience = best.early_stopping_patience
     arrays = tasks.task_data("reconstruct", profile, data=data)
     validation = (arrays.x_val, arrays.y_val)
-    patience = settings.get("patience", tuning.training.DEFAULT_PATIENCE)
 
     scores = {}
     for per_class, epochs in [reference, *cheaper]:
-        label = f"{per_class}x{epochs}"
-        keep = stratified_subset(arrays.train_index, data.labels, per_class) if per_class else arrays.train_index
-        x_train = arrays.x_train[np.isin(arrays.train_index, keep)]
+        label = f"{per_class or 'all'}x{epochs}"
+        x_train = tuning.trial_images(arrays, data.labels, per_class)
         start = time.perf_counter()
         rows = [rescore(hypermodel, t, x_train, validation, epochs, patience) for t in chosen]
         scores[label] = {"val_mse": [r[tuning.OBJECTIVE] for r in rows], "epochs_run": [r["epochs_run"] for r in rows],
@@ -162,7 +174,7 @@ def main(argv=None) -> int:
                          "images_trained": int(len(x_train) * sum(r["epochs_run"] for r in rows))}
         print(f"{label}: {scores[label]['seconds']:.0f} s, val MSE {[round(v, 5) for v in scores[label]['val_mse']]}",
               flush=True)
-    ref_label = f"{reference[0]}x{reference[1]}"
+    ref_label = next(iter(scores))
     for s in scores.values():
         s["agreement"] = agreement(scores[ref_label]["val_mse"], s["val_mse"])
     env = environment()

@@ -137,6 +137,7 @@ __all__ = [
     "SearchResult",
     "search",
     "search_dir",
+    "trial_images",
     "best_per_latent",
     "distributed_role",
 ]
@@ -900,6 +901,30 @@ def _write_if_changed(path: Path, obj: Any) -> None:
     cache.write_json(path, obj)
 
 
+def trial_images(arrays, labels, per_class: int | None) -> np.ndarray:
+    """The training images a search's trials train on: ``per_class`` of each class, or all.
+
+    Args:
+        arrays: the ``reconstruct`` task's :class:`cae_lib.tasks.TaskData`.
+        labels: the data set's labels (:attr:`cae_lib.data.CifarData.labels`).
+        per_class: training images per class (``None``: the whole training part).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> labels = np.array([0, 1] * 5)
+        >>> arrays = SimpleNamespace(train_index=np.arange(8), x_train=np.arange(8) * 10)
+        >>> picked = trial_images(arrays, labels, 2)
+        >>> np.bincount(labels[picked // 10]).tolist()  # two images of each class
+        [2, 2]
+        >>> len(trial_images(arrays, labels, None))
+        8
+    """
+    if per_class is None:
+        return arrays.x_train
+    keep = stratified_subset(arrays.train_index, labels, per_class)
+    return arrays.x_train[np.isin(arrays.train_index, keep)]
+
+
 def search(
     name: str,
     *,
@@ -992,10 +1017,7 @@ def search(
 
     data = load_data() if data is None else data
     arrays = tasks.task_data("reconstruct", prof, data=data)
-    x_train = arrays.x_train
-    if prof.tuner_train_per_class is not None:
-        keep = stratified_subset(arrays.train_index, data.labels, prof.tuner_train_per_class)
-        x_train = arrays.x_train[np.isin(arrays.train_index, keep)]
+    x_train = trial_images(arrays, data.labels, prof.tuner_train_per_class)
 
     settings = {
         "name": name,

@@ -22,6 +22,11 @@ def test_a_malformed_setting_is_refused(text):
         bench_search.parse_setting(text)
 
 
+def test_cheaper_settings_halve_images_epochs_and_both():
+    assert bench_search.cheaper_settings(1000, 6) == [(500, 6), (1000, 3), (500, 3)]
+    assert bench_search.cheaper_settings(1, 1) == [(1, 1), (1, 1), (1, 1)]  # never below one
+
+
 def _trial(tid, mse, hp, status="COMPLETED"):
     return {"trial_id": tid, "val_mse": mse, "hyperparameters": hp, "status": status}
 
