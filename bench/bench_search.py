@@ -139,10 +139,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"), help="folder for JSON and Markdown")
     args = parser.parse_args(argv)
 
+    import keras_tuner as kt
     from bench_training import environment, write_results
 
     from cae_lib import experiments, tasks, tuning
     from cae_lib.data import load_data
+    from cae_lib.models import CAESpec
     from cae_lib.profiles import get_profile
 
     profile = get_profile("smoke" if args.quick else "full")
@@ -178,13 +180,13 @@ def main(argv=None) -> int:
     for s in scores.values():
         s["agreement"] = agreement(scores[ref_label]["val_mse"], s["val_mse"])
     env = environment()
-    env["keras_tuner"] = tuning.kt.__version__
+    env["keras_tuner"] = kt.__version__
     out = {
         "mode": "quick" if args.quick else "full", "environment": env, "reference": ref_label,
         "search_seconds": sum(t.get("seconds") or 0 for t in result.trials), "search_trials": len(result.trials),
         "candidates": [{"trial_id": t["trial_id"], "search_val_mse": t["val_mse"], "hyperparameters": t["hyperparameters"],
-                        "architecture": tuning.describe_spec(tuning.models.CAESpec.from_dict(t["spec"]),
-                                                             t["learning_rate"])} for t in chosen],
+                        "architecture": tuning.describe_spec(CAESpec.from_dict(t["spec"]), t["learning_rate"])}
+                       for t in chosen],
         "settings": scores,
     }
     write_results(args.out, "search", out, markdown(out))

@@ -128,10 +128,10 @@ def throughput(config, data_obj, steps: int) -> float:
     from cae_lib import tasks
     from cae_lib.training import compile_model
 
-    arrays = tasks.task_data(config.task, config.profile, data=data_obj, noise_sigma=config.noise_sigma)
+    arrays = tasks.task_data(config.task, config.profile, data=data_obj)
     model = compile_model(config, tasks.steps_per_epoch(len(arrays.x_train), config.batch_size), arrays)
     batches = tasks.training_batches(arrays.x_train, arrays.y_train, batch_size=config.batch_size, seed=0,
-                                     noise_sigma=arrays.noise_sigma)
+                                     corrupt=config.task.corrupt)
     model.fit(batches, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     t0 = time.perf_counter()
     model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)

@@ -8,7 +8,7 @@ and :mod:`cae_lib.tuning` decide what goes into a folder.
 
 Guarantees:
 
-- **Atomic files.** :func:`write_bytes` / :func:`write_json` write a temporary
+- **Atomic files.** Every file goes through :func:`write_atomically`, which writes a temporary
   file in the same folder, ``fsync`` it and ``os.replace`` it into place, so a
   reader sees the old file or the new one, never half of one.
 - **A finished folder says what it is.** :func:`write_manifest`, written last,
@@ -46,7 +46,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,9 @@ __all__ = [
     "CacheError",
     "cache_root",
     "entry_dir",
+    "write_atomically",
     "write_bytes",
+    "save_model",
     "write_json",
     "read_json",
     "sha256",
@@ -126,19 +128,41 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write ``path`` through ``write(temporary path)``, then fsync and ``os.replace`` it into place.
+
+    The one route every file of the cache is written by (JSON, arrays, Keras
+    models): a reader sees the old file or the new one, never half of one, and
+    a failed write leaves no temporary file behind. The temporary file sits in
+    the same folder and keeps ``path``'s suffix (Keras chooses the format by it).
+
+    Raises:
+        CacheError: the file cannot be written (one line naming the path and the fix).
+    """
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
+        write(tmp)
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise _fs_error("write", path, exc) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically (:func:`write_atomically`)."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(payload))
+
+
+def save_model(model, path: Path) -> None:
+    """``model.save`` to ``path`` atomically (:func:`write_atomically`)."""
+    write_atomically(path, model.save)
 
 
 def _json_default(o):
@@ -300,7 +324,9 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
     """
     import io
 
-    key = hashlib.sha256(json.dumps({"name": name, **key_fields}, sort_keys=True, default=str).encode()).hexdigest()
+    from cae_lib import keys
+
+    key = keys.digest({"name": name, **key_fields})
     folder = entry_dir(cache_root(cache_dir) / "results", name, key)
 
     def load():

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,9 @@ import numpy as np
 
 from cae_lib import cache
 
-__all__ = ["ResumableEarlyStopping", "EpochCheckpoint", "Progress", "read_progress", "load_weights_file"]
+__all__ = ["ResumableEarlyStopping", "EpochCheckpoint", "Progress", "read_progress", "load_weights_file",
+    "save_weights_file",
+]
 
 STATE = "state.json"
 
@@ -80,19 +81,6 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         before = self.best
         super().on_epoch_end(epoch, logs)
         self.improved = self.best_epoch == epoch and (before is None or self.best != before)
-
-
-def _save_model_atomically(model, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    try:
-        model.save(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise cache.CacheError(f"cannot write {path}: {exc.strerror}; set CAE_CACHE to a writable folder") from None
 
 
 def save_weights_file(path: Path, weights, epoch: int) -> None:
@@ -213,7 +201,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if self._best_name is not None:
             keep.add(self._best_name)
         checkpoint = f"checkpoint-{epoch + 1:04d}.keras"
-        _save_model_atomically(self.model, self.folder / checkpoint)
+        cache.save_model(self.model, self.folder / checkpoint)
         keep.add(checkpoint)
         cache.write_json(
             self.folder / STATE,

@@ -20,6 +20,13 @@ import os
 import sys
 import time
 
+__all__ = [
+    "PROFILE_CHOICES",
+    "IMAGE_SUFFIXES",
+    "read_image",
+    "main",
+]
+
 PROFILE_CHOICES = ("full", "smoke")
 
 
@@ -179,19 +186,22 @@ def _cmd_colorize(args) -> int:
     import numpy as np
 
     from cae_lib import experiments
-    from cae_lib.colorization import colorize_image
     from cae_lib.data import load_data
+    from cae_lib.tasks import Colorize, ColourClasses
+    from cae_lib.tasks.colorize import at_temperature, colorize_image
     from cae_lib.training import run
 
     images = [read_image(path) for path in args.inputs]  # every input is checked before anything is written
     targets = _output_paths(args.inputs, args.output, args.force)
     config = experiments.experiment(args.run, profile=args.profile)
-    if config.task != "colorize":
-        raise ValueError(f"run {args.run!r} is not a colorization run (task {config.task!r})")
+    if not isinstance(config.task, Colorize):
+        raise ValueError(f"run {args.run!r} is not a colorization run (task {config.task.name!r})")
+    if args.temperature is not None and not isinstance(config.task, ColourClasses):
+        raise ValueError(f"--temperature applies to colour-class runs; {args.run!r} is a regression run")
     result = run(config, data=load_data(args.source), cache_dir=args.cache, verbose=args.verbose)
-    temperature = args.temperature if args.temperature is not None else config.temperature
+    task = at_temperature(config.task, args.temperature)
     for path, image, target in zip(args.inputs, images, targets):
-        rgb = colorize_image(result.model, image, work_size=args.work_size, temperature=temperature)
+        rgb = colorize_image(result.model, image, task=task, work_size=args.work_size)
         target.parent.mkdir(parents=True, exist_ok=True)
         bgr = cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
         if not cv2.imwrite(str(target), bgr):

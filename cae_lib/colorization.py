@@ -17,7 +17,8 @@ The pieces, in the order a chapter uses them:
 - :func:`smooth_prior`, :func:`rebalance_weights`: Zhang's eq. 4.
 - :func:`annealed_mean` (CIE units) and :func:`predict_ab` (network scale, so a
   classification model goes through the same evaluation as a regression one).
-- ``RebalancedCrossEntropy`` / :func:`rebalanced_crossentropy`: the Keras loss.
+- the Keras loss: :class:`cae_lib.tasks.colour_loss.RebalancedCrossEntropy`,
+  which the task :class:`cae_lib.tasks.colorize.ColourClasses` builds.
 
 Units. Bin centres, :func:`nearest_bin`, :func:`soft_encode` and
 :func:`annealed_mean` work in CIE a*b* units; :func:`class_prior`,
@@ -35,32 +36,14 @@ some L*). Zhang et al. report 313 bins for the same grid size: 51 cells more
 than any 8-bit sRGB colour reaches, so their set covers a region about 20%
 larger than the sRGB a*b* gamut, and no sRGB criterion gives 313.
 
-Default step. Measured on 5,000 CIFAR-10 training images (500 per class from
-the train part of ``data.split_indices``): the true L* is kept, the true a*b*
-replaced by its nearest bin centre, and the RGB rebuilt with
-:func:`cae_lib.color.rebuild_rgb` is compared with the original through
-:func:`cae_lib.metrics.psnr_global`:
+Default step. Quantising the training images' true a*b* to the nearest bin
+centre (their L* kept) bounds what decoding by the mode can reach; the step
+is the coarsest grid that keeps that bound well above the grey image's PSNR
+with a few hundred classes (``bench/bench_defaults.py`` measures the bound per
+step; its last results are in ``bench/results/defaults.md``). The annealed
+mean is not limited to the centres, so this is a bound only for the mode.
 
-=====  =====  ============  =========  ==============
-step   bins   bins in use   PSNR (dB)  mean |Δab|
-=====  =====  ============  =========  ==============
-6      686    527           39.3       2.2
-8      395    313           36.9       2.9
-10     262    209           35.1       3.6
-12     190    154           33.7       4.2
-16     110    93            31.5       5.4
-=====  =====  ============  =========  ==============
-
-For scale: the RGB -> Lab -> RGB round trip alone gives 59.8 dB, and the grey
-image (a*b* = 0) 22.0 dB. Step 10 keeps quantisation above 35 dB, 13 dB above
-the grey image, with 262 classes; step 8 buys 1.8 dB for 50% more classes
-(and memory in every per-pixel distribution). The annealed mean is not
-limited to the centres, so this is a bound only for decoding by the mode.
-
-TensorFlow/Keras are not imported by ``import cae_lib.colorization``: only
-the loss imports Keras, on first use (:func:`register`). For the same reason
-``RebalancedCrossEntropy`` is left out of ``__all__``, so that
-``from cae_lib.colorization import *`` stays free of Keras too.
+Importing this module imports neither TensorFlow nor Keras.
 
 Example:
     >>> import numpy as np
@@ -102,14 +85,12 @@ __all__ = [
     "nearest_bin",
     "predict_ab",
     "rebalance_weights",
-    "rebalanced_crossentropy",
-    "register",
     "smooth_prior",
     "soft_encode",
 ]
 
-#: Grid size in CIE a*b* units: quantising CIFAR-10's a*b* to its 262 bins costs
-#: 35.1 dB RGB PSNR (measured, see the module docstring); Zhang et al. also use 10.
+#: Grid size in CIE a*b* units: 262 bins (see the module docstring and bench/bench_defaults.py);
+#: Zhang et al. also use 10.
 DEFAULT_STEP = 10.0
 #: Gaussian width (CIE units) of the soft encoding and the prior smoothing (Zhang et al., sec. 2.1).
 SIGMA = 5.0
@@ -226,7 +207,7 @@ def ab_bins(step: float = DEFAULT_STEP) -> AbBins:
     colour thus lies within ``step / sqrt(2)`` of a centre (up to OpenCV's
     rounding of a*b*, under 0.7 units), and every pixel of an 8-bit image
     converted by :func:`cae_lib.color.rgb_to_lab` lies in a bin's cell.
-    Deterministic; takes about 0.2 s and is cached.
+    Deterministic, and cached.
 
     Args:
         step: grid size in CIE units (at least 2: a finer grid has thousands of bins).
@@ -371,7 +352,7 @@ def soft_encode(ab, bins: AbBins, sigma: float = SIGMA, neighbours: int = NEIGHB
     ``(..., K)`` distribution of a training set does not fit in memory.
 
     Computed in chunks: the temporaries stay under about 20 MB and the result
-    takes 8 bytes per neighbour and value (40 MB for 10^6 values; about 2.5 s).
+    takes 8 bytes per neighbour and value (40 MB for 10^6 values).
 
     Args:
         ab: float array ``(..., 2)`` of (a*, b*) in CIE units.
@@ -667,241 +648,3 @@ def predict_ab(model, l_input, bins: AbBins, temperature: float | Iterable[float
                 ab = np.stack([cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR) for a in ab])
             out[t][start:start + len(batch)] = ab
     return out if several else out[temps[0]]
-
-
-# ---------------------------------------------------------------------------
-# the Keras loss
-# ---------------------------------------------------------------------------
-
-
-class _RebalancedCrossEntropy:
-    """The body of ``RebalancedCrossEntropy``, a ``keras.losses.Loss``.
-
-    ``import cae_lib.colorization`` must not import Keras, and a Keras loss
-    must subclass ``keras.losses.Loss``; so the methods live here, at module
-    level, and :func:`register` combines them with ``keras.losses.Loss`` into
-    ``cae_lib.colorization.RebalancedCrossEntropy`` on first use (reading that
-    attribute calls it). The class is registered with Keras as
-    ``"cae_lib>RebalancedCrossEntropy"``.
-
-    Loading a saved model compiled with it: call
-    ``cae_lib.colorization.register()`` (or touch ``RebalancedCrossEntropy``)
-    in the loading process before ``keras.saving.load_model``.
-
-    The loss of a pixel with target ``y`` (network scale, ``(a*, b*) / AB_SCALE``)
-    and predicted probabilities ``p`` is ``-w_{q*} sum_j g_j log p_{q_j}``, where
-    ``q_1..q_n`` are the ``neighbours`` centres nearest to ``AB_SCALE * y``
-    (found with ``keras.ops.top_k``, ties to the lower index), ``g`` their
-    normalised Gaussian weights (:func:`soft_encode`), ``q* = q_1`` the nearest
-    bin and ``w`` the rebalancing weights; ``p`` is clipped to ``[epsilon, 1]``.
-    The pixel losses are averaged (Keras' ``"sum_over_batch_size"``).
-
-    Args:
-        centres: ``(K, 2)`` bin centres in CIE units (``AbBins.centres``).
-        weights: ``(K,)`` positive weights (:func:`rebalance_weights`; all ones: no rebalancing).
-        sigma: soft-encoding width in CIE units.
-        neighbours: centres per pixel in the soft encoding.
-        epsilon: lower clip of the probabilities (Keras' fuzz factor).
-        name, reduction, dtype: as ``keras.losses.Loss``.
-    """
-
-    def __init__(
-        self,
-        centres,
-        weights,
-        sigma: float = SIGMA,
-        neighbours: int = NEIGHBOURS,
-        epsilon: float = 1e-7,
-        name: str = "rebalanced_crossentropy",
-        reduction: str = "sum_over_batch_size",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        c = np.asarray(centres, dtype=np.float32)
-        if c.ndim != 2 or c.shape[1] != 2 or len(c) == 0 or not np.isfinite(c).all():
-            raise ValueError(f"centres must be a finite (K, 2) array of bin centres, got shape {c.shape}")
-        w = np.asarray(weights, dtype=np.float32)
-        if w.shape != (len(c),) or not np.isfinite(w).all() or (w <= 0).any():
-            raise ValueError(f"weights must be {len(c)} finite positive numbers (one per centre), got shape {w.shape}")
-        self.centres = c
-        self.weights = w
-        self.sigma = validate.positive_float(sigma, "sigma")
-        self.neighbours = validate.positive_int(neighbours, "neighbours")
-        if self.neighbours > len(c):
-            raise ValueError(f"neighbours must be at most the number of centres ({len(c)}), got {self.neighbours}")
-        self.epsilon = validate.positive_float(epsilon, "epsilon")
-
-    def call(self, y_true, y_pred):
-        from keras import ops
-
-        if y_true.shape[1] is not None and y_pred.shape[1] is not None and y_true.shape[1] != y_pred.shape[1]:
-            # a model that predicts colour at a coarser scale (CAESpec.output_scale): compare
-            # with the targets' averages over the same cells
-            f = y_true.shape[1] // y_pred.shape[1]
-            y_true = ops.average_pool(y_true, pool_size=f, strides=f, padding="valid")
-        ab = y_true * color.AB_SCALE  # (B, H, W, 2) in CIE units
-        centres = ops.convert_to_tensor(self.centres, dtype=ab.dtype)
-        da = ab[..., 0:1] - centres[:, 0]  # (B, H, W, K)
-        db = ab[..., 1:2] - centres[:, 1]
-        neg_d2, index = ops.top_k(-(da * da + db * db), k=self.neighbours)  # nearest first
-        g = ops.exp((neg_d2 - neg_d2[..., :1]) / (2.0 * self.sigma**2))
-        g = g / ops.sum(g, axis=-1, keepdims=True)
-        p = ops.clip(ops.take_along_axis(y_pred, index, axis=-1), self.epsilon, 1.0)
-        w = ops.take(ops.convert_to_tensor(self.weights, dtype=y_pred.dtype), index[..., 0])
-        return -w * ops.sum(g * ops.log(p), axis=-1)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "centres": self.centres.tolist(),
-            "weights": self.weights.tolist(),
-            "sigma": self.sigma,
-            "neighbours": self.neighbours,
-            "epsilon": self.epsilon,
-        }
-
-
-_LOSS_CLASS = None
-
-
-def register():
-    """Build (once) and register with Keras the class ``RebalancedCrossEntropy``; return it.
-
-    Imports Keras. Call it before ``keras.saving.load_model`` on a model
-    compiled with the loss (reading ``cae_lib.colorization.RebalancedCrossEntropy``
-    does the same).
-    """
-    global _LOSS_CLASS
-    if _LOSS_CLASS is None:
-        import keras
-
-        cls = type(
-            "RebalancedCrossEntropy",
-            (_RebalancedCrossEntropy, keras.losses.Loss),
-            {"__module__": __name__, "__qualname__": "RebalancedCrossEntropy", "__doc__": _RebalancedCrossEntropy.__doc__},
-        )
-        _LOSS_CLASS = keras.saving.register_keras_serializable(package="cae_lib")(cls)
-        globals()["RebalancedCrossEntropy"] = _LOSS_CLASS
-    return _LOSS_CLASS
-
-
-def __getattr__(name: str):
-    if name == "RebalancedCrossEntropy":
-        return register()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"RebalancedCrossEntropy"})
-
-
-def rebalanced_crossentropy(bins: AbBins, weights, sigma: float = SIGMA, **kwargs):
-    """``RebalancedCrossEntropy(bins.centres, weights, sigma, **kwargs)`` (imports Keras).
-
-    Example:
-        >>> bins = ab_bins()
-        >>> loss = rebalanced_crossentropy(bins, np.ones(len(bins)))
-        >>> loss.name, loss.centres.shape
-        ('rebalanced_crossentropy', (262, 2))
-    """
-    bins = _check_bins(bins)
-    return register()(bins.centres, weights, sigma=sigma, **kwargs)
-
-
-# ---------------------------------------------------------------------------
-# colorizing a photograph of any size
-# ---------------------------------------------------------------------------
-
-
-def lightness(image) -> np.ndarray:
-    """L*/100 of an RGB or greyscale image, ``(H, W, 1)`` float32 in [0, 1].
-
-    Args:
-        image: ``(H, W, 3)`` RGB or ``(H, W)`` / ``(H, W, 1)`` grey; uint8, or floats in [0, 1].
-
-    Raises:
-        ValueError: another shape, an empty image, or values out of range.
-
-    Example:
-        >>> lightness(np.full((2, 3), 255, np.uint8)).round(3)[0, 0]
-        array([1.], dtype=float32)
-    """
-    x = np.asarray(image)
-    if x.ndim == 3 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim == 2:
-        x = np.repeat(x[..., None], 3, axis=-1)
-    if x.ndim != 3 or x.shape[-1] != 3 or min(x.shape[:2]) < 1:
-        raise ValueError(f"image must be (H, W, 3) RGB or (H, W) grey; got shape {np.shape(image)}")
-    rgb = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    return (color.rgb_to_lab(rgb)[..., :1] / color.L_SCALE).astype(np.float32)
-
-
-def work_shape(height: int, width: int, work_size: int, multiple: int) -> tuple[int, int]:
-    """The size an image is colorized at: its shorter side near ``work_size``, both sides multiples of ``multiple``.
-
-    Example:
-        >>> work_shape(300, 451, 32, 4)
-        (32, 48)
-    """
-    scale = work_size / min(height, width)
-    return tuple(max(multiple, int(round(side * scale / multiple)) * multiple) for side in (height, width))
-
-
-def colorize_image(model, image, *, work_size: int = 32, temperature: float | None = None) -> np.ndarray:
-    """Colorize one image of any size with a trained colorization network.
-
-    The network saw whole 32×32 CIFAR-10 images, so the image's lightness is
-    shrunk until its shorter side is about ``work_size`` pixels, the network
-    predicts a*b* there, and the a*b* planes are enlarged (bilinear) onto the
-    full-resolution L*, as colorization systems do: colour varies slowly, so
-    the detail of the result comes from the image's own lightness.
-
-    Args:
-        model: a colorization model of :func:`cae_lib.training.run` (regression,
-            2 outputs, or colour classes, K outputs).
-        image: RGB (its colour is discarded) or grey, uint8 or float in [0, 1], any size.
-        work_size: shorter side, in pixels, at which colour is predicted.
-        temperature: annealed-mean temperature of a colour-class model
-            (``None``: :data:`ANNEALED_T`).
-
-    Returns:
-        float32 ``(H, W, 3)`` RGB in [0, 1].
-    """
-    from cae_lib.models import any_size, spec_of
-
-    lum = lightness(image)
-    h, w = lum.shape[:2]
-    spec = spec_of(model)
-    wh, ww = work_shape(h, w, validate.positive_int(work_size, "work_size"), spec.downsampling * spec.output_scale)
-    small = cv2.resize(lum[..., 0], (ww, wh), interpolation=cv2.INTER_AREA)[None, ..., None]
-    flexible = any_size(model)
-    if spec.output_channels == 2:
-        ab = np.clip(flexible.predict(small, verbose=0)[0], -1.0, 1.0)
-    else:
-        t = ANNEALED_T if temperature is None else temperature
-        ab = predict_ab(flexible, small, ab_bins(), t)[0]
-    ab_full = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
-    return color.rebuild_rgb(lum, ab_full)
-
-
-#: Colour photographs that ship with scikit-image (nothing is downloaded).
-PHOTOGRAPHS = ("astronaut", "coffee", "chelsea", "rocket")
-
-
-def sample_photographs(names=PHOTOGRAPHS) -> dict:
-    """scikit-image's sample colour photographs by name, as uint8 RGB (needs scikit-image).
-
-    Example:
-        >>> sample_photographs(["coffee"])["coffee"].shape
-        (400, 600, 3)
-    """
-    from skimage import data as samples
-
-    return {name: np.ascontiguousarray(getattr(samples, name)()[..., :3]) for name in names}
-
-
-def colorize_photos(models: dict, photos: dict, *, temperature: float | None = None) -> dict:
-    """:func:`colorize_image` of every photograph by every model: ``{model label: {photo name: RGB}}``."""
-    return {label: {name: colorize_image(model, image, temperature=temperature) for name, image in photos.items()}
-            for label, model in models.items()}

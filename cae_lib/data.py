@@ -55,6 +55,8 @@ __all__ = [
     "split_counts",
     "stratified_subset",
     "to_float",
+    "to_uint8",
+    "unit_float",
 ]
 
 DATA_ENV = "CAE_DATA"
@@ -625,4 +627,33 @@ def to_float(images) -> np.ndarray:
             f"to_float expects images shaped (H, W, C) or (N, H, W, C) with C = 1 or 3, "
             f"got {arr.shape}; add a channel axis with images[..., None] for grayscale."
         )
-    return arr.astype(np.float32) / np.float32(255)
+    return unit_float(arr)
+
+
+def unit_float(images) -> np.ndarray:
+    """Images of any shape as float32 in [0, 1]: uint8 divided by 255, floats taken as already scaled.
+
+    The one place a uint8 image becomes a float one (:func:`to_float` is the
+    checked version for image batches).
+
+    Example:
+        >>> unit_float(np.array([0, 255], np.uint8)).tolist(), unit_float(np.array([0.5])).dtype
+        ([0.0, 1.0], dtype('float32'))
+    """
+    arr = np.asarray(images)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255)
+    return arr.astype(np.float32)
+
+
+def to_uint8(images) -> np.ndarray:
+    """Float images in [0, 1] to uint8 (``round(x * 255)``, clipped): the inverse of :func:`to_float`.
+
+    Example:
+        >>> to_uint8(to_float(np.array([[[0, 51, 255]]], np.uint8))).tolist()
+        [[[0, 51, 255]]]
+    """
+    arr = np.asarray(images)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"to_uint8 expects float images in [0, 1], got {arr.dtype}")
+    return np.rint(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)

@@ -16,7 +16,31 @@ Example:
 from __future__ import annotations
 
 from cae_lib.models import CAESpec, colorization_spec
+from cae_lib.tasks import Colorize, ColourClasses, Denoise
 from cae_lib.training import RunConfig
+
+__all__ = [
+    "COMPRESSOR",
+    "RED_NET",
+    "FAST",
+    "BENCH_MODELS",
+    "names",
+    "describe",
+    "experiment",
+    "search_settings",
+    "TEMPERATURES",
+    "PCA_SIZES",
+    "RESIZE_SIDES",
+    "SHOWN_SIZES",
+    "JUDGED_SIZES",
+    "NOISE_LEVELS",
+    "DENOISERS",
+    "DENOISER_ROLES",
+    "BM3D_IMAGES",
+    "REPORT_VARIANTS",
+    "configs",
+    "denoisers",
+]
 
 #: The compressor of chapter 2, found by measurement: stride-2 convolutions
 #: instead of pooling, two convolutions per stage with a residual addition,
@@ -70,12 +94,12 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
     "colorize": (
         3,
         "colorization: L in, a,b out (regression)",
-        dict(model=colorization_spec(filters=(16, 32, 64)), task="colorize", loss="mse", metrics=("mae",)),
+        dict(model=colorization_spec(filters=(16, 32, 64)), task=Colorize(), loss="mse", metrics=("mae",)),
     ),
     "colorize_unet": (
         3,
         "colorization U-Net: skips carry the lightness detail (regression)",
-        dict(model=colorization_spec(filters=(16, 32, 64), skips="concat"), task="colorize", loss="mse",
+        dict(model=colorization_spec(filters=(16, 32, 64), skips="concat"), task=Colorize(), loss="mse",
              metrics=("mae",), **FAST),
     ),
     "colorize_classes": (
@@ -84,31 +108,31 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
         dict(
             model=colorization_spec(filters=(16, 32, 64), skips="concat", output_scale=2, output_kernel=1,
                                     output_channels=262, output_activation="softmax"),
-            task="colorize", loss="rebalanced_crossentropy", rebalance_lambda=0.8, metrics=(), epochs=10,
+            task=ColourClasses(rebalance_lambda=0.8), loss="rebalanced_crossentropy", metrics=(), epochs=10,
             early_stopping_patience=None, **FAST,
         ),
     ),
     "denoise_given_0.1": (
         4, "the given pooled CAE denoising sigma = 0.1",
-        dict(model=_GIVEN, task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",)),
+        dict(model=_GIVEN, task=Denoise(0.1), loss="mse", metrics=("mse",)),
     ),
     "denoise_unpooled_0.1": (
         4, "the given CAE without pooling, sigma = 0.1",
-        dict(model=CAESpec(pooling="none"), task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",),
+        dict(model=CAESpec(pooling="none"), task=Denoise(0.1), loss="mse", metrics=("mse",),
              epochs=8, **FAST),
     ),
     "denoise_rednet_0.1": (
         4, "RED-Net (no pooling, symmetric skips), sigma = 0.1",
-        dict(model=RED_NET, task="denoise", noise_sigma=0.1, loss="mse", metrics=("mse",), epochs=5,
+        dict(model=RED_NET, task=Denoise(0.1), loss="mse", metrics=("mse",), epochs=5,
              early_stopping_patience=None, **FAST),
     ),
     "denoise_given_0.2": (
         4, "the given pooled CAE denoising sigma = 0.2",
-        dict(model=_GIVEN, task="denoise", noise_sigma=0.2, loss="mse", metrics=("mse",)),
+        dict(model=_GIVEN, task=Denoise(0.2), loss="mse", metrics=("mse",)),
     ),
     "denoise_rednet_0.2": (
         4, "RED-Net (no pooling, symmetric skips), sigma = 0.2",
-        dict(model=RED_NET, task="denoise", noise_sigma=0.2, loss="mse", metrics=("mse",), epochs=5,
+        dict(model=RED_NET, task=Denoise(0.2), loss="mse", metrics=("mse",), epochs=5,
              early_stopping_patience=None, **FAST),
     ),
 }
@@ -183,6 +207,8 @@ TEMPERATURES = (1.0, 0.6, 0.38, 0.2, 0.1)
 #: Chapter 2's classical codecs: PCA components and thumbnail sides (3·k² values) to score.
 PCA_SIZES = (16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072)
 RESIZE_SIDES = (4, 8, 12, 16, 18, 24)
+#: The sizes (values kept) at which chapter 2's table shows the codecs side by side.
+SHOWN_SIZES = (192, 256, 512, 768, 972, 1024)
 #: The latent sizes chapter 2 judges learned models against PCA at.
 JUDGED_SIZES = (256, 512, 768, 1024)
 
@@ -193,7 +219,9 @@ DENOISERS = {
           "RED-Net": "denoise_rednet_0.1"},
     0.2: {"pooled CAE (given)": "denoise_given_0.2", "RED-Net": "denoise_rednet_0.2"},
 }
-BM3D_IMAGES = {"full": 200, "smoke": 10}  # BM3D takes about 1.3 s per image on two CPU cores
+#: The role of each denoiser label in chapter 4's verdicts (:func:`cae_lib.findings.verdicts`).
+DENOISER_ROLES = {"pooled": "pooled CAE (given)", "unpooled": "unpooled CAE", "rednet": "RED-Net"}
+BM3D_IMAGES = {"full": 200, "smoke": 10}  # BM3D costs about a second per image, however small
 
 #: Chapter 2's baseline and the report's variants, in the order its tables show them.
 REPORT_VARIANTS = ("given_mse", "avg_pool", "no_pool", "no_pool_1024", "wide", "deep", "small_latent")

@@ -79,6 +79,9 @@ __all__ = [
     "summary_dict",
     "with_image_size",
     "any_size",
+    "facts",
+    "architecture_row",
+    "architecture_rows",
 ]
 
 POOLINGS = ("max", "avg", "none", "stride")
@@ -677,12 +680,12 @@ def facts(spec: CAESpec) -> dict:
     Example:
         >>> f = facts(CAESpec())
         >>> f["params"], f["latent_shape"], f["latent_size"], f["input_size"], round(f["latent_share"], 3)
-        (4911, '8 × 8 × 16', 1024, 3072, 0.333)
+        (4911, '8×8×16', 1024, 3072, 0.333)
     """
     summary = summary_dict(spec)
     return {
         "params": summary["params"],
-        "latent_shape": " × ".join(str(s) for s in summary["latent_shape"]),
+        "latent_shape": latent.shape_text(summary["latent_shape"]),
         "latent_size": summary["latent_size"],
         "input_size": spec.input_size**2 * spec.input_channels,
         "latent_share": summary["compression"],

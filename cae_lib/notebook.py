@@ -19,7 +19,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["setup", "fmt", "glue", "glue_all", "show_markdown", "show_table", "training_verbosity"]
+__all__ = ["setup", "fmt", "glue", "glue_all", "show_markdown", "show_table", "training_verbosity",
+    "build_note",
+    "versions",
+]
 
 
 def _devices() -> str:
@@ -139,11 +142,11 @@ def show_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def show_table(rows, columns=None, floatfmt=".4f", headers=None) -> None:
-    """Display rows as a Markdown table (:func:`cae_lib.tables.markdown_table`)."""
+def show_table(rows, columns=None, floatfmt=".4f", headers=None, *, layout=None) -> None:
+    """Display rows as a Markdown table: in a :class:`cae_lib.tables.Layout`, or with the arguments given."""
     from cae_lib.tables import markdown_table
 
-    show_markdown(markdown_table(rows, columns, floatfmt, headers))
+    show_markdown(layout.render(rows) if layout is not None else markdown_table(rows, columns, floatfmt, headers))
 
 
 def build_note(profile: str) -> str:

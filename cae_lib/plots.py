@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cae_lib import color
+from cae_lib.data import unit_float
 
 __all__ = [
     "fixed_sample",
@@ -731,20 +732,22 @@ def rate_distortion_figure(
     curves: Mapping[str, Sequence[Mapping]],
     points: Sequence[Mapping],
     *,
+    rate: str = "latent_size",
     y: str = "psnr_global_db",
-    input_values: int | None = 3072,
+    input_rate: float | None = 3072,
     ylabel: str = "test PSNR, global (dB)",
     title: str | None = "Reconstruction quality against values kept",
     figsize=(7.2, 4.6),
 ):
-    """Quality against the number of values kept per image, log-x: codecs as lines, models as markers.
+    """Quality against a rate, log-x: codecs as lines, models as markers.
 
     Args:
-        curves: ``{label: rows}``, each a line over its rows' ``latent_size``
-            (e.g. PCA at many sizes, the resize codec).
-        points: rows with ``"model"``, ``"latent_size"`` and ``y``, one marker each.
+        curves: ``{label: rows}``, each a line over its rows' ``rate``
+            (:func:`cae_lib.codecs.by_family` of codec records).
+        points: rows with ``"model"``, ``rate`` and ``y``, one marker each.
+        rate: the x axis, a key of :data:`cae_lib.codecs.RATES` (values kept or bits per pixel).
         y: the key plotted upwards.
-        input_values: where to mark the input size (``None``: no mark).
+        input_rate: where to mark the input's own rate (3,072 values, or 24 bpp; ``None``: no mark).
         ylabel, title, figsize: labels and size.
 
     Returns:
@@ -759,23 +762,28 @@ def rate_distortion_figure(
     """
     from matplotlib.ticker import FuncFormatter
 
+    from cae_lib.codecs import RATES
+
+    if rate not in RATES:
+        raise ValueError(f"rate must be one of {tuple(RATES)}, got {rate!r}")
     if not curves and not points:
         raise ValueError("nothing to plot: give curves or points")
     fig, axes = _figure(figsize=figsize)
     ax = axes[0, 0]
     for i, (label, rows) in enumerate(curves.items()):
-        rows = sorted(rows, key=lambda r: r["latent_size"])
-        ax.plot([r["latent_size"] for r in rows], [r[y] for r in rows], color=f"C{i}", marker=".",
+        rows = sorted(rows, key=lambda r: r[rate])
+        ax.plot([r[rate] for r in rows], [r[y] for r in rows], color=f"C{i}", marker=".",
                 linewidth=1.5, label=label, zorder=2)
     for j, row in enumerate(points):
-        ax.scatter([row["latent_size"]], [row[y]], s=55, marker=_MARKERS[j % len(_MARKERS)],
+        ax.scatter([row[rate]], [row[y]], s=55, marker=_MARKERS[j % len(_MARKERS)],
                    color=f"C{(j + len(curves)) % 10}", edgecolor="black", linewidth=0.5, label=str(row["model"]),
                    zorder=3)
-    if input_values is not None:
-        ax.axvline(input_values, color="0.4", linestyle="--", linewidth=1, label=f"input size ({input_values} values)")
+    if input_rate is not None:
+        unit = "values" if rate == "latent_size" else rate
+        ax.axvline(input_rate, color="0.4", linestyle="--", linewidth=1, label=f"input ({input_rate:g} {unit})")
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    return _finish(fig, ax, "values kept per image (log scale)", ylabel, title)
+    return _finish(fig, ax, f"{RATES[rate]} (log scale)", ylabel, title)
 
 
 def tradeoff_figure(
@@ -788,7 +796,7 @@ def tradeoff_figure(
     """Colorization: RGB PSNR against colourfulness (% of the originals'), one marker per setting.
 
     Args:
-        rows: :func:`cae_lib.evaluation.colour_row` rows (``prediction``,
+        rows: :func:`cae_lib.findings.colour_row` rows (``prediction``,
             ``psnr_global_db``, ``colourfulness_pct``); rows sharing a ``series``
             key are joined by a line (e.g. one model at several temperatures).
         goal: ``(psnr_db, colourfulness_pct)``: the corner both goals meet at, shaded.
@@ -906,10 +914,10 @@ def colorized_photos_figure(photos: Mapping[str, np.ndarray], colorized: Mapping
 
     Args:
         photos: ``{name: RGB image}``.
-        colorized: ``{model label: {name: RGB image}}`` (:func:`cae_lib.colorization.colorize_photos`).
+        colorized: ``{model label: {name: RGB image}}`` (:func:`cae_lib.tasks.colorize.colorize_photos`).
         **kwargs: passed to :func:`photo_grid`.
     """
-    grey = [color.rgb_to_lab(np.asarray(p, dtype=np.float32) / (255.0 if np.asarray(p).dtype == np.uint8 else 1.0))[..., 0]
+    grey = [color.rgb_to_lab(unit_float(p))[..., 0]
             / color.L_SCALE for p in photos.values()]
     rows = {"grey input": grey, **{label: [images[n] for n in photos] for label, images in colorized.items()},
             "original": list(photos.values())}

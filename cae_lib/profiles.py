@@ -18,6 +18,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
+__all__ = [
+    "PROFILE_ENV",
+    "Profile",
+    "PROFILES",
+    "get_profile",
+]
+
 PROFILE_ENV = "CAE_PROFILE"
 
 

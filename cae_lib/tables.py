@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,7 +27,28 @@ __all__ = [
     "METRIC_HEADERS",
     "METRIC_FORMATS",
     "COMPARISON_COLUMNS",
+    "TRAINING_COLUMNS",
     "comparison_table",
+    "Layout",
+    "CONFIGS",
+    "BCE_FLOOR",
+    "COUNTER_EXAMPLES",
+    "CROSS_LOSSES",
+    "DIFFERENCES",
+    "ARCHITECTURES",
+    "CODECS",
+    "SKIPS",
+    "SEARCH_SPACE",
+    "STANDING",
+    "GAMUT",
+    "COLOUR",
+    "COLOUR_SHORT",
+    "TEMPERATURES",
+    "TRADEOFF",
+    "PHOTOS",
+    "DENOISING",
+    "DENOISERS",
+    "CACHE_SUMMARY",
 ]
 
 #: Header text of the metrics every table may show.
@@ -72,9 +94,95 @@ COMPARISON_COLUMNS = (
 )
 
 
+#: Columns of chapter 1's table of its two runs: how they trained, then how they score.
+TRAINING_COLUMNS = ("model", "epochs", "best_epoch", "train_seconds", "mse", "psnr_global_db", "psnr_mean_db", "ssim")
+
+
 def comparison_table(rows: Sequence[Mapping], columns: Sequence[str] = COMPARISON_COLUMNS) -> str:
     """:func:`markdown_table` of run rows with the standard headers and formats."""
     return markdown_table(rows, columns, METRIC_FORMATS, METRIC_HEADERS)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one kind of table reads: its columns (``None``: every key), number formats and headers.
+
+    Example:
+        >>> print(Layout(("a",), {"a": ".1f"}, {"a": "A"}).render([{"a": 1.25, "b": 2}]))
+        | A |
+        |--:|
+        | 1.2 |
+    """
+
+    columns: tuple[str, ...] | None = None
+    floatfmt: str | Mapping[str, str] = ".4f"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def render(self, rows: Sequence[Mapping]) -> str:
+        """The rows as a Markdown table in this layout."""
+        return markdown_table(rows, self.columns, self.floatfmt, self.headers)
+
+
+#: Chapter 1: the runs' configurations (:func:`cae_lib.training.config_rows`).
+CONFIGS = Layout(floatfmt="g")
+#: Chapter 1: the BCE of the best epoch against its floor (:func:`cae_lib.findings.bce_floor_table`).
+BCE_FLOOR = Layout(floatfmt={"floor / BCE": ".1%"})
+#: Chapter 1: Keras' "accuracy" beside PSNR and SSIM (:func:`cae_lib.findings.accuracy_counterexamples`).
+COUNTER_EXAMPLES = Layout(("prediction", "accuracy", "mse", "psnr_global_db", "ssim"),
+                          headers={"mse": "MSE", "psnr_global_db": "PSNR, global (dB)", "ssim": "SSIM"})
+#: Chapter 1: each model under both losses (:func:`cae_lib.findings.loss_comparison`).
+CROSS_LOSSES = Layout(("model", "BCE", "BCE − floor", "mse", "mae", "psnr_global_db", "psnr_mean_db", "ssim"),
+                      {"mse": ".5f", "psnr_global_db": ".2f", "psnr_mean_db": ".2f"})
+#: Chapter 1: the per-image differences of the two models.
+DIFFERENCES = Layout(floatfmt={"share of images where the MSE model is better": ".0%"})
+#: Architectures (:func:`cae_lib.models.architecture_rows`).
+ARCHITECTURES = Layout(floatfmt={"compression": ".3f"}, headers={
+    "convs_per_stage": "convs / stage", "latent_shape": "latent shape", "latent_size": "latent values",
+    "compression": "latent / input values", "params": "parameters"})
+#: Chapter 2: codecs at a few sizes (:func:`cae_lib.codecs.measure` records).
+CODECS = Layout(("codec", "latent_size", "bpp", "psnr_global_db", "ssim"),
+                {"bpp": ".2f", "psnr_global_db": ".2f", "ssim": ".3f"},
+                {"latent_size": "values kept", "bpp": "bits per pixel", "psnr_global_db": "test PSNR (dB)",
+                 "ssim": "test SSIM"})
+#: Chapter 2: the skip-connected compressor (:func:`cae_lib.findings.skip_facts`).
+SKIPS = Layout(floatfmt=".2f")
+#: Chapter 2: the keras-tuner search space (:func:`cae_lib.tuning.search_space_rows`).
+SEARCH_SPACE = Layout(floatfmt={"default": "g"},
+                      headers={"default": "default (given network)", "condition": "only when"})
+#: Chapter 2: the best learned model against PCA (:func:`cae_lib.findings.standing`).
+STANDING = Layout(floatfmt=".2f")
+#: Chapter 3: the a*b* ranges of the sRGB gamut and of the training images.
+GAMUT = Layout(("range", "a_min", "a_max", "b_min", "b_max"), ".1f",
+               {"a_min": "min a*", "a_max": "max a*", "b_min": "min b*", "b_max": "max b*"})
+#: Chapter 3: colour predictions and the originals (:func:`cae_lib.findings.colour_table`).
+COLOUR = Layout(
+    ("prediction", "psnr_global_db", "ssim", "ab_mae", "colourfulness", "colourfulness_pct", "chroma"),
+    {"psnr_global_db": ".2f", "ssim": ".4f", "ab_mae": ".2f", "colourfulness": ".1f", "colourfulness_pct": ".0f",
+     "chroma": ".1f"},
+    {"psnr_global_db": "RGB PSNR, global (dB)", "ssim": "RGB SSIM", "ab_mae": r"a\*b\* MAE (CIE units)",
+     "colourfulness_pct": "colourfulness (% of originals)", "chroma": "mean chroma C*"})
+#: Chapter 3: two regression models side by side (:func:`cae_lib.findings.colour_row`).
+COLOUR_SHORT = Layout(floatfmt=".2f")
+#: Chapter 3: the class model at each annealed-mean temperature, validation part.
+TEMPERATURES = Layout(("prediction", "psnr_global_db", "colourfulness_pct", "ab_mae"), ".2f",
+                      {"prediction": "temperature (validation part)"})
+#: Chapter 3: every setting of the PSNR-colourfulness trade-off.
+TRADEOFF = Layout(("prediction", "psnr_global_db", "ssim", "ab_mae", "colourfulness_pct"),
+                  {"psnr_global_db": ".2f", "ssim": ".4f", "ab_mae": ".2f", "colourfulness_pct": ".0f"},
+                  {"psnr_global_db": "RGB PSNR (dB)", "ssim": "SSIM", "ab_mae": "a*b* MAE",
+                   "colourfulness_pct": "colourfulness (% of originals)"})
+#: Chapter 3: photographs colorized by each model (:func:`cae_lib.findings.photo_rows`).
+PHOTOS = Layout(floatfmt={"psnr_db": ".2f", "colourfulness_pct": ".0f"},
+                headers={"psnr_db": "RGB PSNR (dB)", "colourfulness_pct": "colourfulness (% of the original)"})
+#: Chapter 4: classical and learned denoisers (:func:`cae_lib.baselines.denoising_scores`,
+#: :func:`cae_lib.restoration.model_row`).
+DENOISING = Layout(floatfmt={"psnr_global_db": ".2f", "ssim": ".3f", "psnr_subset_db": ".2f"},
+                   headers={"psnr_global_db": "test PSNR (dB)", "ssim": "SSIM", "n_images": "images",
+                            "psnr_subset_db": "PSNR on the BM3D subset (dB)"})
+#: Chapter 4: the denoising runs (:func:`cae_lib.restoration.denoiser_rows`).
+DENOISERS = Layout(("model", "sigma", "filters", "pooling", "params", "epochs"))
+#: Appendix: what the cache holds (:func:`cae_lib.training.cached_summary`).
+CACHE_SUMMARY = Layout(floatfmt={"training time (s)": ".0f", "test PSNR (dB)": ".2f"})
 
 
 

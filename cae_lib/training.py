@@ -33,18 +33,26 @@ Environment:
     ``0``/``false``/``no``/``off``/empty does not; anything else is an error.
     ``CAE_PROFILE``: ``full`` (default) or ``smoke``; see :mod:`cae_lib.profiles`.
 
+What changes a key: a field of the config (its model or its task included)
+set to a value other than its declared default, the profile's settings, the
+data, the split, or :data:`CACHE_STAMP`. Adding a field whose default
+reproduces the old behaviour changes no key (:func:`cae_lib.keys.settings`);
+changing a default is a deliberate act that bumps :data:`CACHE_STAMP`.
+
 Example:
+    >>> from cae_lib.tasks import Denoise
     >>> cfg = RunConfig(name="given_mse", loss="mse", profile="smoke")
     >>> cfg.task, cfg.loss, cfg.model.filters, cfg.early_stopping_patience
-    ('reconstruct', 'mse', (8, 12, 16), 4)
+    (Reconstruct(), 'mse', (8, 12, 16), 4)
     >>> RunConfig.from_dict(cfg.to_dict()) == cfg
     True
+    >>> RunConfig(name="d", task=Denoise(sigma=0.1), loss="mse", profile="smoke").to_dict()["task"]
+    {'name': 'denoise', 'sigma': 0.1}
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -54,9 +62,10 @@ from typing import Any
 
 import numpy as np
 
-from cae_lib import __version__, cache, tasks, validate
+from cae_lib import __version__, cache, keys, tasks, validate
 from cae_lib.models import CAESpec
 from cae_lib.profiles import get_profile
+from cae_lib.tasks import Reconstruct, Task
 
 __all__ = [
     "CACHE_STAMP",
@@ -72,17 +81,22 @@ __all__ = [
     "run_dir",
     "locate",
     "retrain_requested",
+    "learning_rate_schedule",
+    "compile_model",
+    "config_rows",
+    "cached_summary",
+    "CONFIG_FIELDS",
+    "ARTIFACTS",
 ]
 
 RETRAIN_ENV = "CAE_RETRAIN"
 #: Part of every cache key: bump the trailing number when the artifact format
 #: or the training procedure changes in a way that makes old runs stale.
 #: Old folders are then ignored (never deleted).
-CACHE_STAMP = f"cae_lib-{__version__}/runs-2"
+CACHE_STAMP = f"cae_lib-{__version__}/runs-3"
 
-LOSSES = ("binary_crossentropy", "mse", "mae", "rebalanced_crossentropy")
-#: The loss of colour classes (:mod:`cae_lib.colorization`): a softmax over a*b* bins per pixel.
-CLASS_LOSS = "rebalanced_crossentropy"
+#: Loss names a run may ask for; the last is the colour classes' (:class:`cae_lib.tasks.ColourClasses`).
+LOSSES = ("binary_crossentropy", "mse", "mae", tasks.CLASS_LOSS)
 #: Keras optimizer names a run may ask for; ``keras.optimizers.get`` builds them.
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 #: ``constant``: the learning rate throughout; ``cosine``: linear warm-up for
@@ -107,8 +121,10 @@ class RunConfig:
     Attributes:
         name: a short label; it names the cache folder and is part of the key.
         model: the architecture.
-        task: a key of :data:`cae_lib.tasks.TASKS`.
-        loss: ``"binary_crossentropy"``, ``"mse"`` or ``"mae"``.
+        task: a :class:`cae_lib.tasks.Task` (e.g. ``Denoise(sigma=0.1)``), or
+            the name of one whose parameters all have defaults.
+        loss: ``"binary_crossentropy"``, ``"mse"``, ``"mae"``, or
+            ``"rebalanced_crossentropy"`` for colour classes.
         optimizer: a name in :data:`OPTIMIZERS` (built by ``keras.optimizers.get``).
         learning_rate: the optimizer's (peak) learning rate.
         lr_schedule: a name in :data:`LR_SCHEDULES`.
@@ -122,22 +138,16 @@ class RunConfig:
         profile: data profile name (default: ``CAE_PROFILE``, else ``full``).
         split_seed: seed of the stratified train/validation/test split.
         metrics: Keras metrics tracked each epoch besides the loss.
-        noise_sigma: the noise level of the ``denoise`` task (``None`` otherwise).
-        rebalance_lambda: the colour-class loss's mix of prior and uniform
-            distribution (:func:`cae_lib.colorization.rebalance_weights`;
-            ``None``: its default; only with ``loss="rebalanced_crossentropy"``).
-        temperature: the annealed-mean temperature the run's test metrics decode
-            colour classes with (``None``: :data:`cae_lib.colorization.ANNEALED_T`;
-            only with the colour-class loss).
 
     Raises:
         ValueError: for an unknown task, loss, optimizer or schedule, a model
-            whose channels do not fit the task, or non-positive sizes.
+            whose channels do not fit the task (:meth:`cae_lib.tasks.Task.check`),
+            or non-positive sizes.
     """
 
     name: str
     model: CAESpec = field(default_factory=CAESpec)
-    task: str = "reconstruct"
+    task: Task = Reconstruct()
     loss: str = "binary_crossentropy"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
@@ -150,15 +160,12 @@ class RunConfig:
     profile: str = field(default_factory=_default_profile)
     split_seed: int = 0
     metrics: tuple[str, ...] = ("mse", "accuracy")
-    noise_sigma: float | None = None
-    rebalance_lambda: float | None = None
-    temperature: float | None = None
 
     def __post_init__(self):
         validate.name(self.name, "RunConfig.name")
         if not isinstance(self.model, CAESpec):
             raise ValueError(f"RunConfig.model must be a CAESpec, got {type(self.model).__name__}")
-        task = tasks.get_task(self.task)
+        object.__setattr__(self, "task", tasks.as_task(self.task))
         for attr, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("lr_schedule", LR_SCHEDULES)):
             if getattr(self, attr) not in allowed:
                 raise ValueError(f"RunConfig.{attr} must be one of {allowed}, got {getattr(self, attr)!r}")
@@ -173,51 +180,13 @@ class RunConfig:
         if self.early_stopping_patience is not None:
             validate.positive_int(self.early_stopping_patience, "RunConfig.early_stopping_patience")
         object.__setattr__(self, "learning_rate", validate.positive_float(self.learning_rate, "RunConfig.learning_rate"))
-        sigma = tasks.check_noise(self.task, self.noise_sigma)
-        object.__setattr__(self, "noise_sigma", sigma)
-        want = (task.input_channels, task.output_channels)
-        if self.loss == CLASS_LOSS:
-            want = self._check_classes()
-        elif self.rebalance_lambda is not None or self.temperature is not None:
-            raise ValueError(
-                "RunConfig.rebalance_lambda and temperature belong to loss='rebalanced_crossentropy'; leave them None"
-            )
-        have = (self.model.input_channels, self.model.output_channels)
-        if have != want:
-            raise ValueError(
-                f"task {self.task!r} needs a model with {want[0]} input and {want[1]} output channels, "
-                f"got {have[0]} and {have[1]}"
-                + ("; use cae_lib.models.colorization_spec()" if self.task == "colorize" else "")
-            )
-        low, _ = task.target_range
-        if low < 0 and self.loss == "binary_crossentropy":
-            raise ValueError(
-                f"binary_crossentropy needs targets in [0, 1], but {self.task} targets lie in [-1, 1]; "
-                "use loss='mse' or 'mae'"
-            )
-
-    def _check_classes(self) -> tuple[int, int]:
-        from cae_lib import colorization
-
-        if self.task != "colorize" or self.model.output_activation != "softmax":
-            raise ValueError(
-                "loss='rebalanced_crossentropy' predicts colour classes: it needs task='colorize' and a model "
-                "with output_activation='softmax'"
-            )
-        if self.metrics:
-            raise ValueError("a colour-class run tracks no Keras metrics (its outputs are not a*b*); pass metrics=()")
-        lam = colorization.LAMBDA if self.rebalance_lambda is None else self.rebalance_lambda
-        object.__setattr__(self, "rebalance_lambda", validate.probability(lam, "RunConfig.rebalance_lambda"))
-        t = colorization.ANNEALED_T if self.temperature is None else self.temperature
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
-            raise ValueError(f"RunConfig.temperature must be a number >= 0, got {t!r}")
-        object.__setattr__(self, "temperature", float(t))
-        return 1, len(colorization.ab_bins())
+        self.task.check(self)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` inverts it."""
         out = asdict(self)
         out["model"] = self.model.to_dict()
+        out["task"] = self.task.to_dict()
         out["metrics"] = list(self.metrics)
         return out
 
@@ -237,32 +206,30 @@ class RunConfig:
         d = dict(d)
         if isinstance(d.get("model"), dict):
             d["model"] = CAESpec.from_dict(d["model"])
+        if "task" in d:
+            d["task"] = tasks.task_from_dict(d["task"])
         if "metrics" in d:
             d["metrics"] = tuple(d["metrics"])
         return cls(**d)
 
     def config_hash(self) -> str:
-        """SHA-256 of this configuration alone (what ``config.json`` describes)."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of this configuration alone: its fields that differ from their defaults."""
+        return keys.digest(keys.settings(self))
 
     def key(self, data_fingerprint: str, split: str) -> str:
-        """SHA-256 of the config, its profile's run settings, the data, the split and :data:`CACHE_STAMP`.
+        """SHA-256 of the config's non-default fields, its profile's run settings, the data, the split and the stamp.
 
         Args:
             data_fingerprint: :attr:`cae_lib.data.CifarData.fingerprint`.
             split: :func:`cae_lib.data.split_digest` of the split the run uses.
         """
-        blob = json.dumps(
-            {
-                "config": self.to_dict(),
-                "profile": get_profile(self.profile).run_settings(),
-                "data": data_fingerprint,
-                "split": split,
-                "stamp": CACHE_STAMP,
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return keys.digest({
+            "config": keys.settings(self),
+            "profile": get_profile(self.profile).run_settings(),
+            "data": data_fingerprint,
+            "split": split,
+            "stamp": CACHE_STAMP,
+        })
 
     def with_overrides(self, **changes) -> RunConfig:
         """A copy with some fields changed (validated again)."""
@@ -298,6 +265,10 @@ class RunResult:
     train_seconds: float
     trained: bool
     epochs_this_call: int
+
+    def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """The model's prediction for ``x`` in the task's target scale (the run's task decodes the output)."""
+        return self.config.task.predict(self.model, x, batch_size=batch_size)
 
     @property
     def epochs_run(self) -> int:
@@ -351,7 +322,7 @@ def locate(config: RunConfig, data=None, cache_dir=None) -> tuple[tasks.TaskData
     from cae_lib.data import load_data
 
     arrays = tasks.task_data(config.task, config.profile, split_seed=config.split_seed,
-                             data=load_data() if data is None else data, noise_sigma=config.noise_sigma)
+                             data=load_data() if data is None else data)
     key = config.key(arrays.fingerprint, arrays.split)
     return arrays, key, run_dir(config, arrays.fingerprint, arrays.split, cache_dir)
 
@@ -381,16 +352,6 @@ def learning_rate_schedule(config: RunConfig, steps: int):
     )
 
 
-def class_loss(config: RunConfig, y_train):
-    """The rebalanced colour-class loss, its weights computed from the training targets alone."""
-    from cae_lib import colorization
-
-    bins = colorization.ab_bins()
-    prior = colorization.class_prior(y_train, bins)
-    weights = colorization.rebalance_weights(prior, bins, lam=config.rebalance_lambda)
-    return colorization.rebalanced_crossentropy(bins, weights)
-
-
 def compile_model(config: RunConfig, steps_per_epoch: int, data=None):
     """Build ``config.model`` and compile it with the config's loss, optimizer and metrics.
 
@@ -400,18 +361,14 @@ def compile_model(config: RunConfig, steps_per_epoch: int, data=None):
     Args:
         config: the run.
         steps_per_epoch: training steps per epoch (for a schedule).
-        data: the run's :class:`cae_lib.tasks.TaskData`; needed by the colour-class
-            loss, whose weights come from the training targets.
+        data: the run's :class:`cae_lib.tasks.TaskData` (a task's loss may
+            depend on the training targets, as the colour classes' weights do).
     """
     import keras
 
     from cae_lib.models import build_cae
 
-    loss = config.loss
-    if loss == CLASS_LOSS:
-        if data is None:
-            raise ValueError("the colour-class loss needs the run's data (its weights come from the training part)")
-        loss = class_loss(config, data.y_train)
+    loss = config.task.keras_loss(config, data)
     keras.utils.set_random_seed(config.seed)
     model = build_cae(config.model, name=config.name.replace(".", "_").replace("-", "_"))
     optimizer = keras.optimizers.get(
@@ -424,13 +381,10 @@ def compile_model(config: RunConfig, steps_per_epoch: int, data=None):
 # --------------------------------------------------------------------------- the cache
 
 
-def _load_model(path: Path):
+def _load_model(path: Path, task: Task):
     import keras
 
-    from cae_lib import colorization
-
-    colorization.register()  # a colour-class model's loss must be known before loading
-    return keras.saving.load_model(path, compile=True)
+    return keras.saving.load_model(path, custom_objects=task.custom_objects(), compile=True)
 
 
 def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
@@ -438,7 +392,7 @@ def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
     try:
         history = json.loads((path / "history.json").read_text())
         metrics = json.loads((path / "metrics.json").read_text())
-        model = _load_model(path / "model.keras")
+        model = _load_model(path / "model.keras", config.task)
         result = RunResult(
             config=config, key=key, path=path, model=model, history=history,
             test_metrics=metrics["test"], train_seconds=float(metrics["train_seconds"]),
@@ -470,7 +424,7 @@ def _resume(config: RunConfig, progress_dir: Path, strategy):
         if progress is None:
             return None, None
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model = _load_model(progress.checkpoint)
+            model = _load_model(progress.checkpoint, config.task)
         best = None
         if progress.best_weights is not None:
             _, best = callbacks.load_weights_file(progress.best_weights)
@@ -501,7 +455,7 @@ def _fit(config, data, model, progress, progress_dir: Path, verbose, extra_callb
     steps = tasks.steps_per_epoch(len(data.x_train), config.batch_size)
     batches = tasks.training_batches(
         data.x_train, data.y_train, batch_size=config.batch_size, seed=config.seed,
-        first_epoch=first, noise_sigma=data.noise_sigma,
+        first_epoch=first, corrupt=config.task.corrupt,
     )
     cbs = ([] if es is None else [es]) + [checkpoint, *extra_callbacks]
     model.fit(
@@ -517,7 +471,7 @@ def _finish(config, key, path, data, model, history, fingerprint_source) -> RunR
 
     from cae_lib import evaluation
 
-    test = evaluation.evaluate_model(model, data, batch_size=max(config.batch_size, 256), temperature=config.temperature)
+    test = evaluation.evaluate_model(model, data, batch_size=max(config.batch_size, 256))
     train_seconds = float(sum(history.get("epoch_seconds", [])))
     cache.write_json(
         path / "config.json",
@@ -539,12 +493,7 @@ def _finish(config, key, path, data, model, history, fingerprint_source) -> RunR
         path / "metrics.json",
         {"test": test, "train_seconds": train_seconds, "epochs_run": len(history.get("loss", []))},
     )
-    tmp = path / f".model-{os.getpid()}.keras"
-    try:
-        model.save(tmp)
-        os.replace(tmp, path / "model.keras")
-    except OSError as exc:
-        raise cache.CacheError(f"cannot write {path / 'model.keras'}: {exc.strerror}") from None
+    cache.save_model(model, path / "model.keras")
     cache.write_manifest(path, ARTIFACTS, key=key, extra={"config_hash": config.config_hash()})
     return RunResult(config, key, path, model, history, test, train_seconds, True, 0)
 

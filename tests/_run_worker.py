@@ -57,7 +57,7 @@ def arm(stage: str):
     """Install the kill switch for ``stage``; return extra callbacks for the run."""
     import keras
 
-    from cae_lib import cache, callbacks, evaluation, metrics
+    from cae_lib import cache, evaluation, metrics
 
     if stage == "epoch":
 
@@ -79,7 +79,7 @@ def arm(stage: str):
 
         return [Kill()]
     if stage == "checkpoint":
-        original = callbacks._save_model_atomically
+        original = cache.save_model
         calls = []
 
         def half_written(model, path):
@@ -90,7 +90,7 @@ def arm(stage: str):
                 _die()
             original(model, path)
 
-        callbacks._save_model_atomically = half_written
+        cache.save_model = half_written
     elif stage == "trained":
         evaluation.evaluate_model = lambda *a, **k: _die()
     elif stage == "metrics":

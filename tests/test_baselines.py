@@ -1,4 +1,4 @@
-"""Tests for cae_lib.baselines against hand computations (NumPy SVD, block means, known kernels)."""
+"""Tests for cae_lib.baselines against hand computations (known kernels, NumPy means) and reference packages."""
 
 import subprocess
 import sys
@@ -9,19 +9,7 @@ import pytest
 
 from cae_lib import baselines as B
 from cae_lib import metrics
-
-EXACT_SOLVERS = ("covariance_eigh", "full")
-F32_ULP_ATOL = 2.5e-7  # a couple of float32 ulps near 0.3: cv2 interpolation weights are float32
-
-
-def _low_rank_images(n=80, shape=(4, 4, 3), rank=6, seed=0):
-    """Images 0.5 + low-rank signal + small noise, well inside [0, 1] (clipping never binds)."""
-    rng = np.random.default_rng(seed)
-    d = int(np.prod(shape))
-    basis = rng.normal(size=(rank, d))
-    x = 0.5 + 0.03 * rng.normal(size=(n, rank)) @ basis + 0.002 * rng.normal(size=(n, d))
-    assert x.min() > 0.0 and x.max() < 1.0
-    return x.reshape((n, *shape)).astype(np.float32)
+from cae_lib.tasks import Denoise
 
 
 def _smooth_image(size=32):
@@ -45,159 +33,6 @@ def test_import_pulls_no_tensorflow_keras_sklearn_or_bm3d():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-# --------------------------------------------------------------------------- PCA
-
-
-@pytest.mark.parametrize("solver", EXACT_SOLVERS)
-def test_pca_with_every_component_reconstructs_exactly(solver):
-    x = np.random.default_rng(0).random((100, 4, 4, 3), dtype=np.float32)
-    codec = B.fit_pca(x, 48, solver=solver)
-    assert codec.n_values == 48
-    np.testing.assert_allclose(codec.reconstruct(x), x, atol=1e-5)
-
-
-@pytest.mark.parametrize("solver", (*EXACT_SOLVERS, "randomized"))
-def test_pca_matches_numpy_svd_projection(solver):
-    x = _low_rank_images()
-    n, k = x.shape[0], 4
-    flat = x.reshape(n, -1).astype(np.float64)
-    mean = flat.mean(axis=0)
-    _, s, vt = np.linalg.svd(flat - mean, full_matrices=False)
-    projection = (flat - mean) @ vt[:k].T @ vt[:k] + mean
-
-    codec = B.fit_pca(x, k, solver=solver)
-    rec = codec.reconstruct(x).reshape(n, -1)
-    np.testing.assert_allclose(rec, projection, atol=1e-5)
-    # the training error is the discarded part of the spectrum: sum of S_i^2, i > k, over N * D
-    assert metrics.mse(x.reshape(n, -1, 1), rec.reshape(n, -1, 1)) == pytest.approx(
-        np.sum(s[k:] ** 2) / flat.size, rel=1e-3
-    )
-    np.testing.assert_allclose(codec.explained_variance, s[:k] ** 2 / (n - 1), rtol=1e-4)
-    np.testing.assert_allclose(codec.components @ codec.components.T, np.eye(k), atol=1e-5)
-
-
-def test_codes_have_k_values_and_nest():
-    x = _low_rank_images()
-    codec = B.fit_pca(x, 10, solver="full")
-    codes = codec.encode(x)
-    assert codes.shape == (x.shape[0], 10) and codes.dtype == np.float32
-    small = codec.truncate(3)
-    np.testing.assert_allclose(small.encode(x), codes[:, :3], atol=1e-6)
-    np.testing.assert_allclose(small.decode(codes[:, :3]), small.reconstruct(x), atol=1e-6)
-
-
-@pytest.mark.parametrize("solver", EXACT_SOLVERS)
-def test_truncating_an_exact_fit_is_the_smaller_fit(solver):
-    x = _low_rank_images()
-    big, direct = B.fit_pca(x, 12, solver=solver).truncate(5), B.fit_pca(x, 5, solver=solver)
-    np.testing.assert_allclose(np.abs(big.components @ direct.components.T), np.eye(5), atol=1e-4)
-    np.testing.assert_allclose(big.reconstruct(x), direct.reconstruct(x), atol=1e-5)
-
-
-def test_pca_sees_only_the_data_passed():
-    rng = np.random.default_rng(1)
-    x_train = rng.uniform(0.0, 0.5, (60, 4, 4, 3)).astype(np.float32)
-    x_test = rng.uniform(0.5, 1.0, (60, 4, 4, 3)).astype(np.float32)
-    before = x_train.copy()
-    codec = B.fit_pca(x_train, 8, solver="full")
-    np.testing.assert_array_equal(x_train, before)  # not centred in place
-    np.testing.assert_allclose(codec.mean, x_train.reshape(60, -1).mean(axis=0, dtype=np.float64), atol=1e-6)
-    # the same training data gives the same codec whatever else exists
-    again = B.fit_pca(np.concatenate([x_train, x_test])[:60], 8, solver="full")
-    np.testing.assert_array_equal(again.components, codec.components)
-
-
-def test_randomized_fit_is_seeded():
-    x = _low_rank_images()
-    a, b = (B.fit_pca(x, 5, seed=3, solver="randomized") for _ in range(2))
-    np.testing.assert_array_equal(a.components, b.components)
-
-
-def test_codec_round_trips_through_npz(tmp_path):
-    x = _low_rank_images()
-    codec = B.fit_pca(x, 7, solver="full")
-    path = tmp_path / "pca.npz"
-    np.savez(path, **codec.to_arrays())
-    with np.load(path, allow_pickle=False) as stored:
-        back = B.PCACodec.from_arrays(stored)
-    assert back.image_shape == codec.image_shape == (4, 4, 3) and back.solver == "full"
-    for field in ("mean", "components", "explained_variance"):
-        np.testing.assert_array_equal(getattr(back, field), getattr(codec, field))
-    np.testing.assert_array_equal(back.reconstruct(x), codec.reconstruct(x))
-
-
-def test_pca_refuses_bad_input():
-    x = _low_rank_images(n=20)
-    with pytest.raises(ValueError, match="n_components"):
-        B.fit_pca(x, 21)
-    with pytest.raises(ValueError, match="solver"):
-        B.fit_pca(x, 2, solver="arpack")
-    codec = B.fit_pca(x, 2)
-    with pytest.raises(ValueError, match=r"\(4, 4, 3\)"):
-        codec.encode(np.zeros((1, 4, 4, 1), np.float32))
-    with pytest.raises(ValueError, match=r"\(N, 2\)"):
-        codec.decode(np.zeros((1, 3)))
-    with pytest.raises(ValueError, match="at most"):
-        codec.truncate(3)
-    with pytest.raises(ValueError, match="lack"):
-        B.PCACodec.from_arrays({"mean": codec.mean})
-
-
-def test_decode_clips_to_unit_range():
-    codec = B.fit_pca(_low_rank_images(), 3, solver="full")
-    out = codec.decode(np.full((2, 3), 1e3))
-    assert out.min() >= 0.0 and out.max() <= 1.0 and out.dtype == np.float32
-
-
-# --------------------------------------------------------------------------- resize codec
-
-
-@pytest.mark.parametrize("k", range(1, 9))
-def test_resize_keeps_a_constant_image(k):
-    x = np.full((2, 8, 8, 3), 0.3, np.float32)
-    np.testing.assert_allclose(B.resize_codec(x, k), x, atol=F32_ULP_ATOL)
-
-
-def test_resize_at_full_size_returns_the_images():
-    x = np.random.default_rng(0).random((3, 8, 8, 3), dtype=np.float32)
-    np.testing.assert_allclose(B.resize_codec(x, 8), x, atol=1e-7)
-
-
-def test_resize_to_one_pixel_gives_each_images_channel_means():
-    x = np.random.default_rng(0).random((3, 8, 8, 3), dtype=np.float32)
-    expected = np.broadcast_to(x.mean(axis=(1, 2), keepdims=True, dtype=np.float64), x.shape)
-    np.testing.assert_allclose(B.resize_codec(x, 1), expected, atol=1e-6)
-
-
-def test_resize_output_in_unit_range_and_grey_images_work():
-    x = np.zeros((2, 8, 8, 3), np.float32)
-    x[:, :, 4:] = 1.0  # a hard edge makes bicubic overshoot before the clip
-    out = B.resize_codec(x, 3)
-    assert out.dtype == np.float32 and out.shape == x.shape
-    assert out.min() >= 0.0 and out.max() <= 1.0
-    assert B.resize_codec(x[..., :1], 3).shape == (2, 8, 8, 1)
-
-
-def test_resize_refuses_bad_k():
-    x = np.zeros((1, 8, 8, 3), np.float32)
-    for k in (0, 9):
-        with pytest.raises(ValueError, match="k must be"):
-            B.resize_codec(x, k)
-
-
-def test_values_kept_puts_pca_and_resize_on_one_axis():
-    assert [B.resize_values(k) for k in (1, 8, 16, 18)] == [3, 192, 768, 972]
-    assert B.values_kept("resize", 18) == B.values_kept("pca", 972) == 972
-    assert B.values_kept("resize", 4, (8, 8, 1)) == 16
-    assert B.values_kept("identity", 1) == 32 * 32 * 3
-    with pytest.raises(ValueError, match="kind"):
-        B.values_kept("jpeg", 10)
-    with pytest.raises(ValueError, match="at most"):
-        B.values_kept("resize", 33)
-    with pytest.raises(ValueError, match="at most"):
-        B.values_kept("pca", 3073)
 
 
 # --------------------------------------------------------------------------- colorization
@@ -315,38 +150,21 @@ def test_bm3d_refuses_images_that_would_crash_it():
 
 
 def _task(task, n=40, sigma=None, seed=0):
-    from types import SimpleNamespace
+    from cae_lib.tasks import TaskData
 
     rng = np.random.default_rng(seed)
     small = rng.random((3 * n, 4, 4, 3)).astype(np.float32)
     images = np.stack([cv2.resize(im, (16, 16), interpolation=cv2.INTER_LINEAR) for im in small])
     x = {"train": images[:n], "val": images[n:2 * n], "test": images[2 * n:]}
     noisy = {p: np.clip(v + rng.normal(0, sigma or 0, v.shape), 0, 1).astype(np.float32) for p, v in x.items()}
-    data = SimpleNamespace(task=task, x_train=x["train"], y_train=x["train"], x_val=noisy["val"], y_val=x["val"],
-                           x_test=noisy["test"] if sigma else x["test"], y_test=x["test"],
-                           test_index=np.arange(n), fingerprint="synthetic", split="s", noise_sigma=sigma)
-    data.sizes = lambda: {"train": n, "val": n, "test": n}
-    return data
-
-
-def test_codec_curves_are_pca_and_thumbnails_scored_like_models(tmp_path):
-    from cae_lib import evaluation
-
-    data = _task("reconstruct")
-    curves = B.codec_curves(data, (4, 16, 40), (2, 8), cache_dir=tmp_path)
-    pca, thumbs = curves[B.PCA_LABEL], curves[B.THUMBNAIL_LABEL]
-    assert [r["latent_size"] for r in pca] == [4, 16, 40] and [r["latent_size"] for r in thumbs] == [12, 192]
-    assert [r["psnr_global_db"] for r in pca] == sorted(r["psnr_global_db"] for r in pca)  # more values, better
-    by_hand = B.fit_pca(data.x_train, 16, solver="full").reconstruct(data.x_test)
-    assert pca[1]["psnr_global_db"] == pytest.approx(evaluation.prediction_metrics(data, by_hand)["psnr_global_db"],
-                                                     abs=1e-3)
-    assert list((tmp_path / "results").glob("pca-*/manifest.json"))  # the fitted codec is cached
-    again = B.codec_curves(data, (4, 16, 40), (2, 8), cache_dir=tmp_path)
-    assert again == curves
+    return TaskData(task=task, x_train=x["train"], y_train=x["train"], x_val=noisy["val"], y_val=x["val"],
+                    x_test=noisy["test"] if sigma else x["test"], y_test=x["test"], train_index=np.arange(n),
+                    val_index=np.arange(n), test_index=np.arange(n), fingerprint="synthetic", source="synthetic",
+                    split="s")
 
 
 def test_denoising_scores_rank_the_classical_denoisers(tmp_path):
-    data = _task("denoise", sigma=0.1)
+    data = _task(Denoise(0.1), sigma=0.1)
     rows = B.denoising_scores(data, bm3d_images=3, nl_means_images=20, cache_dir=tmp_path)
     by = {r["method"].split(" (")[0]: r for r in rows}
     assert by["noisy input"]["psnr_global_db"] < by["non-local means"]["psnr_global_db"]

@@ -379,12 +379,14 @@ def _loss_data(bins, seed):
 
 
 def test_keras_loss_matches_numpy_reference(bins):
+    from cae_lib.tasks.colour_loss import RebalancedCrossEntropy
+
     weights = cz.rebalance_weights(_blob_prior(bins), bins)
-    loss = cz.rebalanced_crossentropy(bins, weights)
+    loss = RebalancedCrossEntropy(bins.centres, weights)
     y_true, y_pred = _loss_data(bins, RNG_SEED + 8)
     got = float(loss(y_true, y_pred))
     assert got == pytest.approx(_reference_loss(y_true, y_pred, bins, weights), rel=1e-5)
-    ones = cz.rebalanced_crossentropy(bins, np.ones(len(bins)))
+    ones = RebalancedCrossEntropy(bins.centres, np.ones(len(bins)))
     assert float(ones(y_true, y_pred)) == pytest.approx(
         _reference_loss(y_true, y_pred, bins, np.ones(len(bins))), rel=1e-5
     )
@@ -393,8 +395,10 @@ def test_keras_loss_matches_numpy_reference(bins):
 def test_keras_loss_class_is_registered_and_round_trips_its_config(bins):
     import keras
 
-    cls = cz.register()
-    assert cz.RebalancedCrossEntropy is cls and issubclass(cls, keras.losses.Loss)
+    from cae_lib.tasks.colour_loss import RebalancedCrossEntropy
+
+    cls = RebalancedCrossEntropy
+    assert issubclass(cls, keras.losses.Loss)
     assert keras.saving.get_registered_name(cls) == "cae_lib>RebalancedCrossEntropy"
     assert keras.saving.get_registered_object("cae_lib>RebalancedCrossEntropy") is cls
     weights = cz.rebalance_weights(_blob_prior(bins), bins)
@@ -413,9 +417,11 @@ def test_keras_loss_class_is_registered_and_round_trips_its_config(bins):
 def test_model_with_the_loss_saves_and_reloads(bins, tmp_path):
     import keras
 
+    from cae_lib.tasks.colour_loss import RebalancedCrossEntropy
+
     weights = cz.rebalance_weights(_blob_prior(bins), bins)
     model = _tiny_model(len(bins))
-    model.compile(optimizer="adam", loss=cz.rebalanced_crossentropy(bins, weights))
+    model.compile(optimizer="adam", loss=RebalancedCrossEntropy(bins.centres, weights))
     rng = np.random.default_rng(RNG_SEED + 10)
     x = rng.uniform(0, 1, (4, 4, 4, 1)).astype(np.float32)
     y = _random_ab(rng, (4, 4, 4)) / np.float32(color.AB_SCALE)
@@ -424,15 +430,17 @@ def test_model_with_the_loss_saves_and_reloads(bins, tmp_path):
     path = tmp_path / "classifier.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    assert type(reloaded.loss) is cz.RebalancedCrossEntropy
+    assert type(reloaded.loss) is RebalancedCrossEntropy
     np.testing.assert_array_equal(reloaded.loss.weights, weights.astype(np.float32))
     assert reloaded.evaluate(x, y, verbose=0) == pytest.approx(before, rel=1e-6)
 
 
 def test_one_training_step_on_ones_is_finite(bins):
+    from cae_lib.tasks.colour_loss import RebalancedCrossEntropy
+
     weights = cz.rebalance_weights(_blob_prior(bins), bins)
     model = _tiny_model(len(bins), size=8)
-    model.compile(optimizer="adam", loss=cz.rebalanced_crossentropy(bins, weights))
+    model.compile(optimizer="adam", loss=RebalancedCrossEntropy(bins.centres, weights))
     x = np.ones((2, 8, 8, 1), np.float32)
     y = np.full((2, 8, 8, 2), 0.2, np.float32)
     history = model.fit(x, y, epochs=1, batch_size=2, verbose=0)
@@ -471,82 +479,3 @@ def test_import_does_not_import_keras():
     )
     root = str(Path(__file__).resolve().parents[1])
     subprocess.run([sys.executable, "-c", code, root], check=True, cwd=root, timeout=60)
-
-
-# ---------------------------------------------------------------------------
-# whole photographs and one training step of each colorization head
-# ---------------------------------------------------------------------------
-
-
-def _class_spec():
-    from cae_lib.models import colorization_spec
-
-    return colorization_spec(filters=(4, 8, 8), skips="concat", output_scale=2, output_kernel=1,
-                             output_channels=len(cz.ab_bins()), output_activation="softmax")
-
-
-@pytest.mark.parametrize("shape", [(1, 1, 3), (333, 500, 3), (40, 30)])
-@pytest.mark.parametrize("head", ["regression", "classes"])
-def test_colorize_image_of_any_size_keeps_its_lightness(shape, head):
-    from cae_lib.models import build_cae, colorization_spec
-
-    spec = colorization_spec(filters=(4, 8)) if head == "regression" else _class_spec()
-    model = build_cae(spec)
-    rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, size=shape, dtype=np.uint8)
-    out = cz.colorize_image(model, image)
-    assert out.shape == (*shape[:2], 3) and out.dtype == np.float32
-    assert out.min() >= 0.0 and out.max() <= 1.0
-    # the output's lightness is the input's (up to sRGB gamut clipping of the added colour)
-    l_in = cz.lightness(image)[..., 0] * 100
-    l_out = color.rgb_to_lab(out)[..., 0]
-    assert np.median(np.abs(l_in - l_out)) < 3.0
-
-
-def test_work_shape_keeps_the_aspect_and_the_multiple():
-    assert cz.work_shape(1, 1, 32, 4) == (32, 32)  # a tiny image is enlarged to the scale the net knows
-    assert cz.work_shape(333, 500, 32, 8) == (32, 48)
-    assert cz.work_shape(64, 64, 32, 4) == (32, 32)
-
-
-@pytest.mark.parametrize("head", ["regression", "classes"])
-def test_one_training_step_of_each_head_on_ones(head):
-    import keras
-
-    from cae_lib.models import build_cae, colorization_spec
-
-    bins = cz.ab_bins()
-    x = np.ones((2, 32, 32, 1), np.float32)
-    y = np.full((2, 32, 32, 2), 0.1, np.float32)
-    if head == "regression":
-        model, loss = build_cae(colorization_spec(filters=(4, 8))), "mse"
-    else:
-        prior = cz.class_prior(y, bins)
-        model, loss = build_cae(_class_spec()), cz.rebalanced_crossentropy(bins, cz.rebalance_weights(prior, bins))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
-    history = model.fit(x, y, epochs=1, batch_size=2, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    pred = cz.predict_ab(model, x, bins) if head == "classes" else model.predict(x, verbose=0)
-    assert pred.shape == (2, 32, 32, 2)
-
-
-def test_half_resolution_loss_compares_with_the_targets_cell_averages():
-    import keras
-
-    bins = cz.ab_bins()
-    loss = cz.rebalanced_crossentropy(bins, np.ones(len(bins)))
-    y = np.random.default_rng(2).uniform(-0.3, 0.3, size=(1, 4, 4, 2)).astype(np.float32)
-    p = np.random.default_rng(3).dirichlet(np.ones(len(bins)), size=(1, 2, 2)).astype(np.float32)
-    pooled = y.reshape(1, 2, 2, 2, 2, 2).mean(axis=(2, 4))
-    a = float(keras.ops.convert_to_numpy(loss(y, p)))
-    b = float(keras.ops.convert_to_numpy(loss(pooled, p)))
-    assert a == pytest.approx(b, rel=1e-5)
-
-
-def test_colorize_photos_gives_every_model_every_photograph():
-    from cae_lib.models import build_cae, colorization_spec
-
-    model = build_cae(colorization_spec(filters=(4, 8)))
-    photos = {"a": np.zeros((30, 40, 3), np.uint8), "b": np.full((16, 16), 200, np.uint8)}
-    out = cz.colorize_photos({"m": model}, photos)
-    assert list(out) == ["m"] and {k: v.shape for k, v in out["m"].items()} == {"a": (30, 40, 3), "b": (16, 16, 3)}

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _data import colorize_data as _colorize_data
 from scipy import stats
 
 from cae_lib import color, evaluation, metrics
@@ -12,7 +13,7 @@ from cae_lib.evaluation import ROW_METRICS, paired_difference, prediction_metric
 from cae_lib.experiments import experiment, names
 from cae_lib.models import CAESpec
 from cae_lib.tables import COMPARISON_COLUMNS, METRIC_FORMATS, METRIC_HEADERS, comparison_table
-from cae_lib.tasks import TaskData
+from cae_lib.tasks import Denoise
 
 METRICS = {"mse": 0.004, "psnr_global_db": 23.98, "psnr_mean_db": 24.5, "ssim": 0.71, "mae": 0.05}
 
@@ -23,23 +24,6 @@ def _fake(spec=None, metrics=None, seconds=30.0, history=None):
         test_metrics=dict(METRICS if metrics is None else metrics),
         train_seconds=seconds,
         history=history if history is not None else {"loss": [0.03, 0.02, 0.018], "val_loss": [0.03, 0.019, 0.02]},
-    )
-
-
-def _colorize_data(n_train=6, n_test=4, size=16, seed=0):
-    """A tiny TaskData for 'colorize' built from random RGB images, as task_data() scales them."""
-    rng = np.random.default_rng(seed)
-    parts = {}
-    for part, n in (("train", n_train), ("val", 2), ("test", n_test)):
-        rgb = rng.integers(0, 256, size=(n, size, size, 3), dtype=np.uint8)
-        parts[part] = color.lab_to_model(color.rgb_to_lab(rgb))
-    return TaskData(
-        task="colorize",
-        x_train=parts["train"][0], y_train=parts["train"][1],
-        x_val=parts["val"][0], y_val=parts["val"][1],
-        x_test=parts["test"][0], y_test=parts["test"][1],
-        train_index=np.arange(n_train), val_index=np.arange(2), test_index=np.arange(n_test),
-        fingerprint="synthetic", source="random uint8", split="synthetic",
     )
 
 
@@ -254,98 +238,12 @@ def test_prediction_metrics_refuses_bad_predictions():
         prediction_metrics(data, np.zeros((1, 16, 16, 2), dtype=np.float32))
     with pytest.raises(ValueError, match="finite"):
         prediction_metrics(data, np.full(data.y_test.shape, np.nan, dtype=np.float32))
-    with pytest.raises(ValueError, match="no metrics"):
-        prediction_metrics(TaskData(**{**data.__dict__, "task": "segment"}), data.y_test)
 
 
 def test_denoising_is_scored_against_the_clean_images():
     clean = np.full((2, 12, 12, 3), 0.5, np.float32)
-    data = SimpleNamespace(task="denoise", x_test=clean + 0.2, y_test=clean)
+    data = SimpleNamespace(task=Denoise(0.2), x_test=clean + 0.2, y_test=clean)
     assert prediction_metrics(data, clean + 0.1)["psnr_global_db"] == pytest.approx(20.0, abs=1e-4)
-
-
-# --------------------------------------------------------------------------- verdicts
-
-
-def test_accuracy_counterexamples_score_a_darkened_copy_perfectly():
-    x = np.random.default_rng(0).random((4, 12, 12, 3)).astype(np.float32)
-    rows, facts = evaluation.accuracy_counterexamples(x, {"model": np.clip(x + 0.05, 0, 1)})
-    assert facts["acc_dark"] == 1.0  # halving keeps every pixel's brightest channel
-    assert facts["psnr_dark"] < facts["psnr_model"] and facts["psnr_dark_word"] == "below"
-    assert [r["prediction"] for r in rows] == ["model", "darkened copy 0.5·x", "flat grey 0.5"]
-    grey_hand = float(np.mean(np.argmax(x, axis=-1) == 0))  # argmax of a tie picks the first channel, red
-    assert facts["acc_grey"] == pytest.approx(grey_hand)
-
-
-def test_loss_comparison_counts_images_and_judges_by_two_standard_errors():
-    rng = np.random.default_rng(1)
-    x = rng.random((30, 12, 12, 3)).astype(np.float32)
-    better = np.clip(x + rng.normal(0, 0.02, x.shape), 0, 1).astype(np.float32)
-    worse = np.clip(x + rng.normal(0, 0.08, x.shape), 0, 1).astype(np.float32)
-    cross, diff, facts = evaluation.loss_comparison(x, better, worse, floor=metrics.bce_floor(x))
-    assert facts["psnr_share"] == 1.0 and facts["psnr_word"] == "higher"
-    assert diff[0]["clearly favours"] == "MSE" and facts["verdict"].startswith("supports the report's choice")
-    assert cross[0]["mse"] == pytest.approx(metrics.mse(x, better))
-    _, _, swapped = evaluation.loss_comparison(x, worse, better, floor=metrics.bce_floor(x))
-    assert swapped["verdict"].startswith("goes against")
-
-
-def test_variant_facts_rank_at_equal_latent_size():
-    rows = [
-        {"model": "given_mse", "psnr_global_db": 24.0, "ssim": 0.80, "params": 100, "latent_size": 1024,
-         "compression": 1 / 3, "mse": 0.004, "train_seconds": 10.0},
-        {"model": "wide", "psnr_global_db": 25.0, "ssim": 0.85, "params": 300, "latent_size": 1024,
-         "compression": 1 / 3, "mse": 0.003, "train_seconds": 30.0},
-        {"model": "no_pool", "psnr_global_db": 36.0, "ssim": 0.99, "params": 100, "latent_size": 16384,
-         "compression": 16 / 3, "mse": 0.0003, "train_seconds": 20.0},
-    ]
-    f = evaluation.variant_facts(rows, "given_mse")
-    assert f["best_raw_name"] == "no_pool" and f["equal_count"] == 2
-    assert f["equal_leader"] == "wide" and f["wide_vs_given"] == "1.00 dB above" and f["wide_params_ratio"] == 3.0
-    assert f["fastest_name"] == "given_mse" and f["slowest_name"] == "wide"
-    assert f["ssim_order_sentence"] == "SSIM ranks them in the same order."
-
-
-def test_standing_against_pca_interpolates_and_says_who_is_ahead():
-    pca = [{"latent_size": 256, "psnr_global_db": 26.0}, {"latent_size": 1024, "psnr_global_db": 44.0}]
-    points = [{"model": "a", "latent_size": 1024, "psnr_global_db": 31.0},
-              {"model": "b", "latent_size": 256, "psnr_global_db": 27.0}]
-    rows, facts = evaluation.standing_against_pca(points, pca, (256, 512, 1024))
-    assert facts["pca_512"] == pytest.approx(35.0)  # halfway in log-size
-    assert facts["best_256_name"] == "b" and facts["best_1024_name"] == "a"
-    assert [r["learned − PCA (dB)"] for r in rows] == pytest.approx([1.0, -8.0, -13.0])
-    assert facts["standing_sentence"].endswith("beat PCA at 1 of the 3 sizes.")
-
-
-def test_goal_standing_finds_the_settings_that_reach_both():
-    rows = [{"prediction": "a", "psnr_global_db": 24.0, "colourfulness_pct": 70.0},
-            {"prediction": "b", "psnr_global_db": 25.0, "colourfulness_pct": 50.0}]
-    assert evaluation.goal_standing(rows, 23.7, 65.0)["reached"] == ["a"]
-    short = evaluation.goal_standing(rows, 24.5, 65.0)
-    assert short["reached"] == [] and short["closest"] == "a" and short["psnr_short_db"] == pytest.approx(0.5)
-
-
-def test_choose_temperature_never_looks_at_anything_but_the_rows():
-    rows = [{"temperature": 1.0, "psnr_global_db": 23.0, "colourfulness_pct": 40.0},
-            {"temperature": 0.1, "psnr_global_db": 21.0, "colourfulness_pct": 60.0}]
-    assert evaluation.choose_temperature(rows) == 0.1  # none reaches 65 %: the most colourful
-    with pytest.raises(ValueError, match="empty"):
-        evaluation.choose_temperature([])
-
-
-def test_colour_table_ends_with_the_originals_and_their_full_colourfulness():
-    data = _colorize_data()
-    rows = evaluation.colour_table(data, {"truth": data.y_test, "grey": np.zeros_like(data.y_test)})
-    assert rows[0]["colourfulness_pct"] == pytest.approx(100.0) and rows[1]["colourfulness"] == pytest.approx(0.0, abs=1e-3)
-    assert rows[-1]["prediction"] == "original images" and rows[-1]["chroma"] == pytest.approx(rows[0]["chroma"])
-
-
-def test_photo_rows_score_each_model_on_each_photograph():
-    photo = np.random.default_rng(2).integers(0, 256, (20, 30, 3), dtype=np.uint8)
-    same = photo.astype(np.float32) / 255.0
-    rows = evaluation.photo_rows({"p": photo}, {"copy": {"p": same}, "grey": {"p": np.full_like(same, 0.5)}})
-    assert rows[0]["psnr_db"] == metrics.PSNR_CAP_DB and rows[0]["colourfulness_pct"] == pytest.approx(100.0)
-    assert rows[1]["colourfulness_pct"] == 0.0
 
 
 def test_zeroed_latent_psnr_needs_skips_and_measures_what_they_carry():
@@ -356,11 +254,3 @@ def test_zeroed_latent_psnr_needs_skips_and_measures_what_they_carry():
         evaluation.zeroed_latent_psnr(build_cae(CAESpec()), x)
     value = evaluation.zeroed_latent_psnr(build_cae(CAESpec(skips="concat")), x)
     assert np.isfinite(value)
-
-
-def test_stopping_facts_name_the_runs_that_stopped_early():
-    def result(losses, cap):
-        return SimpleNamespace(history={"val_loss": losses}, stopped_early=len(losses) < cap)
-
-    facts = evaluation.stopping_facts({"a": result([0.3, 0.2], 2), "b": result([0.25], 2)})
-    assert facts["lowest_val_name"] == "a" and facts["stopped_early_text"] == "1 of the 2 runs (b)"

@@ -2,6 +2,7 @@ import pytest
 
 from cae_lib import experiments
 from cae_lib.models import CAESpec
+from cae_lib.tasks import Denoise
 
 
 def test_every_experiment_builds_a_valid_config():
@@ -16,7 +17,7 @@ def test_chapters_partition_the_experiments():
     assert sum(map(len, by_chapter)) == len(experiments.names())
     assert by_chapter[0] == ["given_bce", "given_mse"]
     assert by_chapter[2] == ["colorize", "colorize_unet", "colorize_classes"]
-    assert all(experiments.experiment(n, profile="smoke").task == "denoise" for n in by_chapter[3])
+    assert all(isinstance(experiments.experiment(n, profile="smoke").task, Denoise) for n in by_chapter[3])
 
 
 def test_the_searches_settings_build_a_search():

@@ -379,6 +379,16 @@ def test_rate_distortion_figure_draws_curves_points_and_the_input_size():
     assert any(line.get_xdata()[0] == 3072 for line in ax.get_lines()[1:])  # the input-size line
 
 
+def test_rate_distortion_figure_plots_bits_per_pixel_when_asked():
+    fig = P.rate_distortion_figure({"JPEG": [{"bpp": 2.0, "psnr_global_db": 30.0}, {"bpp": 0.5, "psnr_global_db": 24.0}]},
+                                   [{"model": "codec", "bpp": 1.0, "psnr_global_db": 28.0}], rate="bpp", input_rate=24)
+    ax = fig.axes[0]
+    assert list(ax.get_lines()[0].get_xdata()) == [0.5, 2.0] and _points(ax) == [(1.0, 28.0)]
+    assert ax.get_xlabel() == "bits per pixel (log scale)"
+    with pytest.raises(ValueError, match="rate must be one of"):
+        P.rate_distortion_figure({}, [{"model": "m", "x": 1, "psnr_global_db": 1}], rate="x")
+
+
 def test_tradeoff_figure_joins_a_series_and_shades_the_goal():
     rows = [{"prediction": "T=1", "psnr_global_db": 23.0, "colourfulness_pct": 50.0, "series": "classes"},
             {"prediction": "T=0.1", "psnr_global_db": 22.0, "colourfulness_pct": 90.0, "series": "classes"},

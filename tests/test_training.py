@@ -22,6 +22,7 @@ import pytest
 from cae_lib import cache, metrics, tasks
 from cae_lib.data import CLASS_NAMES, CifarData, split_digest, split_indices
 from cae_lib.models import CAESpec, colorization_spec
+from cae_lib.tasks import Colorize, Denoise
 from cae_lib.training import CACHE_STAMP, OPTIMIZERS, RunConfig, retrain_requested, run, run_dir
 
 pytestmark = pytest.mark.slow
@@ -86,10 +87,9 @@ def test_profile_defaults_to_environment(monkeypatch):
         (dict(name="a b"), "name"),
         (dict(name=".."), "name"),
         (dict(task="colorize"), "input and 2 output channels"),
-        (dict(task="colorize", model=colorization_spec(), loss="binary_crossentropy"), "mse"),
+        (dict(task=Colorize(), model=colorization_spec(), loss="binary_crossentropy"), "mse"),
         (dict(model=colorization_spec()), "3 input and 3 output"),
-        (dict(task="denoise"), "noise_sigma"),
-        (dict(noise_sigma=0.1), "only meaningful"),
+        (dict(task="denoise"), r"Denoise\(sigma=...\)"),
         (dict(early_stopping_patience=0), "patience"),
     ],
 )
@@ -311,7 +311,7 @@ def test_same_config_same_seed_agree(tiny_data, tmp_path):
 
 
 def test_colorization_run(tiny_data, tmp_path):
-    cfg = _config(name="color", task="colorize", model=colorization_spec(filters=(4, 8)), loss="mse", metrics=("mae",))
+    cfg = _config(name="color", task=Colorize(), model=colorization_spec(filters=(4, 8)), loss="mse", metrics=("mae",))
     result = run(cfg, data=tiny_data, cache_dir=tmp_path)
     assert result.model.output_shape == (None, 32, 32, 2)
     for key in ("keras_loss", "psnr_global_db", "ssim", "colourfulness_pred"):
@@ -319,9 +319,9 @@ def test_colorization_run(tiny_data, tmp_path):
 
 
 def test_denoising_run_beats_its_noisy_input(tiny_data, tmp_path):
-    cfg = _config(name="den", task="denoise", noise_sigma=0.2, loss="mse", epochs=2, learning_rate=3e-3)
+    cfg = _config(name="den", task=Denoise(0.2), loss="mse", epochs=2, learning_rate=3e-3)
     result = run(cfg, data=tiny_data, cache_dir=tmp_path)
-    data = tasks.task_data("denoise", "smoke", data=tiny_data, noise_sigma=0.2)
+    data = tasks.task_data(Denoise(0.2), "smoke", data=tiny_data)
     noisy = metrics.psnr_global(data.y_test, data.x_test)
     assert result.test_metrics["psnr_global_db"] > noisy
 

@@ -31,6 +31,9 @@ from cae_lib.tuning import CAEHyperModel, LatentBudgetError, best_per_latent, se
 
 pytestmark = pytest.mark.slow
 
+#: The module cae_lib.tuning.search (the attribute tuning.search is the function).
+search_module = importlib.import_module("cae_lib.tuning.search")
+
 HERE = Path(__file__).resolve().parent
 HELPER = HERE / "_tuner_worker.py"
 SUBPROCESS_TIMEOUT = 150  # seconds, for all the processes of one test together
@@ -179,7 +182,7 @@ def test_budget_below_every_architecture_is_refused():
 
 
 def _sampled_latents(budget, tmp_path, samples=300):
-    tuner = tuning._RandomSearch(
+    tuner = search_module._RandomSearch(
         hypermodel=CAEHyperModel(latent_budget=budget),
         objective=kt.Objective("val_mse", "min"),
         max_trials=samples,
@@ -220,7 +223,7 @@ def test_keras_tuner_fails_over_budget_trials_without_training(spies, tmp_path):
     built, fitted = spies
     # A space sampled without a budget but checked against one: only the safety net in build() acts.
     hypermodel = CAEHyperModel(latent_budget=None, batch_size=4)
-    tuner = tuning._RandomSearch(
+    tuner = search_module._RandomSearch(
         hypermodel=hypermodel,
         objective=kt.Objective("val_mse", "min"),
         max_trials=6,
