@@ -279,8 +279,7 @@ def fit_pca(x_train, n_components: int, seed: int = 0, solver: str = "covariance
 
     - ``"covariance_eigh"`` (default): eigendecomposition of the ``D x D``
       covariance ``X.T @ X`` (one matrix product over the data, then ``eigh``
-      of a 3,072 x 3,072 matrix). Exact, every component for the price of any
-      ``k``; the fastest when there are many more images than values per image.
+      of a 3,072 x 3,072 matrix). Exact, and every component for the price of any ``k``.
     - ``"full"``: LAPACK SVD of the centred data. Exact, and slower.
     - ``"randomized"``: randomized SVD (Halko et al. 2011) seeded with ``seed``,
       for speed when ``k`` is far below ``D``. Approximate.
