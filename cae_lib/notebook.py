@@ -22,6 +22,8 @@ from typing import Any
 __all__ = ["setup", "fmt", "glue", "glue_all", "show_markdown", "show_table", "training_verbosity",
     "build_note",
     "versions",
+    "lock_differences",
+    "lock_sentence",
 ]
 
 
@@ -175,3 +177,52 @@ def versions() -> list[dict]:
         except importlib.metadata.PackageNotFoundError:
             rows.append({"package": name, "version": "not installed"})
     return rows
+
+
+def lock_differences(lock_text: str, installed=None) -> list[dict]:
+    r"""The packages whose installed version is not the one ``requirements.lock`` pins.
+
+    Args:
+        lock_text: the lock file's text (``name==version`` lines; comments ignored).
+        installed: ``{normalised name: version}`` (default: this Python's installed distributions).
+
+    Returns:
+        One row per difference: ``{"package", "locked", "installed"}`` (``installed`` is
+        ``"not installed"`` for a missing package).
+
+    Example:
+        >>> lock_differences("numpy==2.0.0\nscipy==1.0  # via x\n", {"numpy": "2.0.0", "scipy": "1.1"})
+        [{'package': 'scipy', 'locked': '1.0', 'installed': '1.1'}]
+    """
+    import importlib.metadata
+    import re
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    if installed is None:
+        installed = {norm(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    installed = {norm(k): v for k, v in installed.items()}
+    rows = []
+    for line in lock_text.splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)", line)
+        if match:
+            name, version = norm(match.group(1)), match.group(2)
+            have = installed.get(name, "not installed")
+            if have != version:
+                rows.append({"package": name, "locked": version, "installed": have})
+    return rows
+
+
+def lock_sentence(differences: list[dict], lock_name: str = "requirements.lock") -> str:
+    """Whether this build ran in the locked environment, in one sentence.
+
+    Example:
+        >>> lock_sentence([])
+        'This build ran in the environment requirements.lock pins: every locked package at its locked version.'
+    """
+    if not differences:
+        return f"This build ran in the environment {lock_name} pins: every locked package at its locked version."
+    return (f"This build did not run in the environment {lock_name} pins: {len(differences)} package"
+            f"{'s' if len(differences) > 1 else ''} differ (table below), so its numbers may differ from the "
+            "published ones.")

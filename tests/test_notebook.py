@@ -1,5 +1,7 @@
 import builtins
 
+import pytest
+
 from cae_lib import notebook
 
 
@@ -72,3 +74,28 @@ def test_versions_and_build_note_say_what_built_the_book():
     rows = {r["package"]: r["version"] for r in notebook.versions()}
     assert rows["Python"].count(".") == 2 and rows["keras"].startswith("3.")
     assert "plumbing check" in notebook.build_note("smoke") and "full profile" in notebook.build_note("full")
+
+
+def test_lock_differences_name_each_package_off_the_lock():
+    from cae_lib.notebook import lock_differences, lock_sentence
+
+    lock = "# a comment\nNumPy==2.0.0\nscikit_learn==1.5.0 ; python_version >= '3.10'\n    # via cae-lib\nabsent==1.0\n"
+    rows = lock_differences(lock, {"numpy": "2.0.0", "Scikit-Learn": "1.6.0"})
+    assert rows == [{"package": "scikit-learn", "locked": "1.5.0", "installed": "1.6.0"},
+                    {"package": "absent", "locked": "1.0", "installed": "not installed"}]
+    assert lock_sentence(rows).startswith("This build did not run in the environment requirements.lock pins: 2 packages")
+
+
+def test_this_environment_matches_the_committed_lock():
+    """`make install` installs from requirements.lock: a drift is a lock to regenerate (`make lock`)."""
+    import platform
+    import sys
+    from pathlib import Path
+
+    if sys.version_info[:2] != (3, 11) or platform.system() != "Linux" or platform.machine() != "x86_64":
+        pytest.skip("requirements.lock pins Python 3.11 on Linux x86-64; elsewhere install with `make install LOCK=`")
+    from cae_lib.notebook import lock_differences
+
+    lock = Path(__file__).resolve().parent.parent / "requirements.lock"
+    differences = lock_differences(lock.read_text())
+    assert not differences, f"installed packages differ from requirements.lock: {differences[:5]}"
