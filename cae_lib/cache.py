@@ -310,7 +310,7 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
     and a finished one loads from a read-only cache.
 
     Args:
-        name: a label (letters, digits, ``-``, ``_``, ``.``).
+        name: a label (letters, digits, ``-``, ``_``, ``.``; not starting with ``.``).
         key_fields: everything the result depends on (JSON-serialisable).
         compute: a function returning ``{name: array}``.
         cache_dir: cache folder (default :func:`cache_root`).
@@ -324,8 +324,9 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
     """
     import io
 
-    from cae_lib import keys
+    from cae_lib import keys, validate
 
+    validate.name(name, "cache.memo name")  # it names a folder of the cache
     key = keys.digest({"name": name, **key_fields})
     folder = entry_dir(cache_root(cache_dir) / "results", name, key)
 

@@ -75,23 +75,27 @@ def probability(value, what: str) -> float:
 
 
 def name(value, what: str) -> str:
-    """``value`` if it is a non-empty string of letters, digits, ``-``, ``_`` and ``.``.
+    """``value`` if it is a non-empty string of letters, digits, ``-``, ``_`` and ``.``, not starting with ``.``.
 
-    Such a name can be a file or folder name on every system.
+    Such a name can be a file or folder name on every system, and as a folder
+    name it stays where it is put: no ``/``, no ``..``, no NUL byte, no hidden
+    (dot) file.
 
     Example:
         >>> name("a b", "run name")
         Traceback (most recent call last):
         ...
-        ValueError: run name must be a non-empty string of letters, digits, '-', '_' or '.', got 'a b'
+        ValueError: run name must be a non-empty string of letters, digits, '-', '_' or '.', not starting with '.', got 'a b'
     """
     if (
         not isinstance(value, str)
         or not value
-        or value in (".", "..")
+        or value.startswith(".")
         or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in value)
     ):
-        raise ValueError(f"{what} must be a non-empty string of letters, digits, '-', '_' or '.', got {value!r}")
+        raise ValueError(
+            f"{what} must be a non-empty string of letters, digits, '-', '_' or '.', not starting with '.', got {value!r}"
+        )
     return value
 
 

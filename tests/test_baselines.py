@@ -172,3 +172,78 @@ def test_denoising_scores_rank_the_classical_denoisers(tmp_path):
     bm3d = next(r for r in rows if r["method"].startswith("BM3D"))
     assert bm3d["n_images"] in (0, 3)  # 3 when the optional package is installed
     assert B.denoising_scores(data, bm3d_images=3, nl_means_images=20, cache_dir=tmp_path) == rows  # cached
+
+
+def _scores_spy(monkeypatch):
+    """Replace the slow denoisers by identities; return the list of (sigma, validation images) each fit saw."""
+    fits = []
+
+    def tune(x_val, y_val, hs):
+        fits.append(len(x_val))
+        return hs[0], {}
+
+    monkeypatch.setattr(B, "tune_nl_means", tune)
+    monkeypatch.setattr(B, "nl_means", lambda x, h, **kw: x)
+    monkeypatch.setattr(B, "gaussian_blur", lambda x, *a, **kw: x)
+    _without_bm3d(monkeypatch)
+    return fits
+
+
+def _without_bm3d(monkeypatch):
+    """BM3D costs about a second an image: score the rows without it, as where the package is missing."""
+    def missing(x, sigma):
+        raise ImportError("pip install bm3d")
+
+    monkeypatch.setattr(B, "bm3d", missing)
+
+
+#: Every parameter of denoising_scores but the cache folder, each with a value other than the test's own.
+_BASELINE_CHANGES = {
+    "bm3d_images": dict(bm3d_images=4),
+    "nl_means_images": dict(nl_means_images=21),
+    "nl_means_hs": dict(nl_means_hs=(5.0, 11.0)),
+}
+
+
+def test_every_parameter_of_the_cached_denoising_baselines_changes_their_key(tmp_path, monkeypatch):
+    """Property of the cache key: changing any one thing the scores depend on computes them again."""
+    import dataclasses
+    import inspect
+
+    keyword = {n for n, p in inspect.signature(B.denoising_scores).parameters.items() if p.kind is p.KEYWORD_ONLY}
+    assert keyword - {"cache_dir"} == set(_BASELINE_CHANGES), "a new parameter needs its line in _BASELINE_CHANGES"
+
+    fits = _scores_spy(monkeypatch)
+    data = _task(Denoise(0.1), sigma=0.1)
+    base = dict(bm3d_images=3, nl_means_images=20, nl_means_hs=(5.0, 10.0), cache_dir=tmp_path)
+    B.denoising_scores(data, **base)
+    B.denoising_scores(data, **base)
+    assert len(fits) == 1  # the same request loads
+
+    variants = {name: (data, {**base, **change}) for name, change in _BASELINE_CHANGES.items()}
+    variants.update({
+        "noise level (sigma)": (dataclasses.replace(data, task=Denoise(0.2)), base),
+        "data fingerprint": (dataclasses.replace(data, fingerprint="other images"), base),
+        "split": (dataclasses.replace(data, split="another split"), base),
+        "sizes": (dataclasses.replace(data, x_val=data.x_val[:30], y_val=data.y_val[:30],
+                                      val_index=data.val_index[:30]), base),
+    })
+    for what, (d, kwargs) in variants.items():
+        before = len(fits)
+        B.denoising_scores(d, **kwargs)
+        assert len(fits) == before + 1, f"changing the {what} loaded the baselines cached for another {what}"
+    assert len({p.name for p in (tmp_path / "results").iterdir() if p.is_dir()}) == 1 + len(variants)
+
+
+def test_baselines_cached_at_one_noise_level_are_not_served_for_another(tmp_path, monkeypatch):
+    """σ = 0.1's scores must not load for σ = 0.2: the noisy input's PSNR alone tells them apart."""
+    _without_bm3d(monkeypatch)
+    rows = {}
+    for sigma in (0.1, 0.2):
+        data = _task(Denoise(sigma), sigma=sigma)
+        rows[sigma] = {r["method"].split(" (")[0]: r for r in
+                       B.denoising_scores(data, bm3d_images=3, nl_means_images=10, nl_means_hs=(10.0,),
+                                          cache_dir=tmp_path)}
+        by_hand = metrics.psnr_global(data.y_test, data.x_test)
+        assert rows[sigma]["noisy input"]["psnr_global_db"] == pytest.approx(by_hand, abs=1e-6), sigma
+    assert rows[0.2]["noisy input"]["psnr_global_db"] < rows[0.1]["noisy input"]["psnr_global_db"] - 3.0

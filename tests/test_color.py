@@ -5,6 +5,7 @@ import subprocess
 import sys
 import warnings
 
+import cv2
 import numpy as np
 import pytest
 from skimage import color as skcolor
@@ -274,6 +275,33 @@ def test_in_gamut_of_srgb_colours_and_beyond():
         [[[50.0, 0.0, -100.0], [100.0, 20.0, 0.0], [50.0, 100.0, 100.0], [87.7, -100.0, 83.2]]]
     )
     assert not in_gamut(outside).any()
+
+
+#: The D65 white OpenCV converts with, as its documentation publishes it (OpenCV, "Color conversions",
+#: RGB <-> CIE L*a*b*: X/Xn with Xn = 0.950456 and Z/Zn with Zn = 1.088754;
+#: https://docs.opencv.org/4.x/de/d25/imgproc_color_conversions.html). The CIE/ASTM E308 tabulated
+#: D65 (0.95047, 1, 1.08883, the ``_WHITE`` of the reference formulas above) differs in the fifth digit.
+OPENCV_D65 = (0.950456, 1.0, 1.088754)
+
+
+def test_the_white_point_is_the_one_opencv_converts_with():
+    xyz_of_white = cv2.cvtColor(np.ones((1, 1, 3), np.float32), cv2.COLOR_RGB2XYZ)[0, 0]
+    np.testing.assert_allclose(color._WHITE_D65, xyz_of_white, rtol=0, atol=1e-6,
+                               err_msg="in_gamut's white is not the XYZ OpenCV gives pure white")
+    np.testing.assert_allclose(color._WHITE_D65, OPENCV_D65, rtol=0, atol=1e-9,
+                               err_msg="in_gamut's white is not OpenCV's published D65")
+
+
+def test_pure_white_is_lab_100_0_0_and_on_the_gamut_edge():
+    # CIE 15:2004, section 8.2.1: the reference white itself has L* = 100, a* = b* = 0, and sRGB's white
+    # (IEC 61966-2-1) is D65. So Lab (100, 0, 0) is sRGB white, inside the gamut to rounding, and the
+    # least tint either way along b* (more or less blue than white) leaves it.
+    white = np.ones((1, 1, 3), np.float32)
+    np.testing.assert_allclose(rgb_to_lab(white)[0, 0], (100.0, 0.0, 0.0), atol=1e-4)
+    np.testing.assert_allclose(lab_to_rgb(np.array([[[100.0, 0.0, 0.0]]]))[0, 0], (1.0, 1.0, 1.0), atol=1e-5)
+    assert in_gamut(np.array([[[100.0, 0.0, 0.0]]]), atol=1e-6).all(), "sRGB white is outside in_gamut's gamut"
+    assert in_gamut(np.zeros((1, 1, 3)), atol=1e-6).all()  # black
+    assert not in_gamut(np.array([[[100.0, 0.0, -0.05], [100.0, 0.0, 0.05]]]), atol=1e-6).any()
 
 
 @pytest.mark.parametrize("L", [5.0, 25.0, 50.0, 75.0, 95.0])

@@ -620,6 +620,54 @@ def test_malicious_pickle_runs_nothing(tmp_path, payload, container):
     assert not marker.exists()
 
 
+class _CallsNumPy:
+    """A batch's ``data`` whose unpickling calls a NumPy function that writes ``path``."""
+
+    def __init__(self, function, path: Path):
+        self.function, self.path = function, path
+
+    def __reduce__(self):
+        return self.function, (str(self.path), np.arange(6, dtype=np.uint8).reshape(2, 3))
+
+
+@pytest.mark.parametrize(("function", "written"), [(np.save, "pwned.npy"), (np.savetxt, "pwned.txt"),
+                                                   (np.savez, "pwned.npz")])
+@pytest.mark.parametrize("container", ["folder", "tar.gz"])
+def test_a_numpy_function_outside_the_allow_list_is_refused_without_running(tmp_path, function, written, container):
+    """The allow-list holds (module, name) pairs: being in module ``numpy`` is not enough."""
+    marker = tmp_path / written
+    batches = make_batches()
+    batches["data_batch_3"][b"data"] = _CallsNumPy(function, marker)
+    raw = pickle.dumps(batches["data_batch_3"], protocol=2)
+    assert f"cnumpy\n{function.__name__}\n".encode() in raw  # the pickle names numpy.<function> itself
+    folder = write_batches(tmp_path / "cifar-10-batches-py", batches)
+    source = folder if container == "folder" else write_targz(tmp_path / "c.tar.gz", folder)
+    with pytest.raises(ValueError) as refused:
+        load_cifar10(source)
+    assert f"refuses to load numpy.{function.__name__} from " in str(refused.value), str(refused.value)
+    assert not marker.exists(), f"numpy.{function.__name__} ran while the batch was read"
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("numpy", "load"), ("numpy", "fromfile"), ("numpy", "frombuffer"), ("numpy", "ndarray.tofile"),
+    ("numpy.core.multiarray", "fromfile"), ("numpy._core.multiarray", "scalar"), ("numpy._core.numeric", "fromfunction"),
+    ("numpy.core.numeric", "_reconstruct"), ("numpy", "_reconstruct"), ("_codecs", "decode"), ("numpy.lib.npyio", "save"),
+])
+def test_the_allow_list_checks_the_module_and_the_name_together(module, name):
+    call = b"\x80\x02c" + module.encode() + b"\n" + name.encode() + b"\n)R."
+    with pytest.raises(ValueError) as refused:
+        sources.parse_batch(call, "crafted")
+    assert f"refuses to load {module}.{name} from crafted" in str(refused.value), str(refused.value)
+
+
+def test_every_allowed_global_is_numpys_array_reconstruction():
+    allowed = {name for _, name in sources._NUMPY_GLOBALS}
+    assert allowed == {"_reconstruct", "ndarray", "dtype", "_frombuffer"}
+    for module, name in sources._NUMPY_GLOBALS:
+        found = sources.BatchUnpickler(io.BytesIO(b""), "x").find_class(module, name)
+        assert getattr(found, "__name__", None) == name, (module, name, found)
+
+
 def test_unpickler_allows_codecs_encode_for_latin1_only():
     ok = pickle.dumps({b"labels": [1], b"x": b"\xff\x00"}, protocol=2)  # bytes become _codecs.encode(str, 'latin1')
     assert sources.BatchUnpickler(io.BytesIO(ok), "ok").load() == {b"labels": [1], b"x": b"\xff\x00"}

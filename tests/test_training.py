@@ -362,6 +362,65 @@ def test_a_run_killed_at_any_stage_ends_as_the_uninterrupted_one(tmp_path, unint
     assert not (folders[0] / "progress").exists()
 
 
+def _weight_callbacks(spoiled_epoch: int, crash_after: int | None = None):
+    """Callbacks that record each epoch's end weights, spoil one epoch's and optionally stop after one.
+
+    Spoiling sets every weight to large random values after each batch of ``spoiled_epoch`` (0-based),
+    so that epoch's validation loss is far worse and the best epoch is not the last.
+    """
+    import keras
+
+    ends = {}
+
+    class Spoil(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == spoiled_epoch:
+                rng = np.random.default_rng(batch)
+                self.model.set_weights([rng.normal(0, 5, w.shape).astype(w.dtype) for w in self.model.get_weights()])
+
+        def on_epoch_end(self, epoch, logs=None):
+            ends[epoch] = [w.copy() for w in self.model.get_weights()]
+            if epoch == crash_after:
+                raise KeyboardInterrupt(f"stop after epoch {epoch + 1}")
+
+    return ends, (Spoil(),)
+
+
+def _assert_weights_equal(model, expected, what):
+    got = model.get_weights()
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b, err_msg=what)
+
+
+def test_early_stopping_ends_with_the_best_epochs_weights_not_the_last(tiny_data, tmp_path):
+    cfg = _config(epochs=2, early_stopping_patience=5, loss="mse")
+    ends, spoil = _weight_callbacks(spoiled_epoch=1)
+    result = run(cfg, data=tiny_data, cache_dir=tmp_path, callbacks=spoil)
+    assert result.history["val_loss"][1] > 2 * result.history["val_loss"][0]  # the spoiled epoch is worse
+    assert result.best_epoch == 1
+    _assert_weights_equal(result.model, ends[0], "the run kept the last epoch's weights, not the best epoch's")
+    _assert_weights_equal(run(cfg, data=tiny_data, cache_dir=tmp_path).model, ends[0], "the stored model")
+
+
+def test_a_run_resumed_after_its_last_epoch_keeps_the_best_epochs_weights(tiny_data, tmp_path):
+    """Interrupted after the last epoch's checkpoint, before the run was finished: nothing is left to
+    train, and the resumed run must still end on the best epoch's weights, not the checkpoint's."""
+    cfg = _config(epochs=2, early_stopping_patience=5, loss="mse")
+    ends, spoil = _weight_callbacks(spoiled_epoch=1, crash_after=1)
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, data=tiny_data, cache_dir=tmp_path, callbacks=spoil)
+    progress = run_dir(cfg, tiny_data.fingerprint, _split(tiny_data), tmp_path) / "progress"
+    assert [p.name for p in progress.glob("best-*.npz")] == ["best-0001.npz"]  # the best epoch is not the last
+    resumed = run(cfg, data=tiny_data, cache_dir=tmp_path)
+    assert resumed.trained and resumed.epochs_this_call == 0
+    assert len(resumed.history["val_loss"]) == 2 and resumed.best_epoch == 1
+    _assert_weights_equal(resumed.model, ends[0], "the resumed run kept the last epoch's weights")
+
+
 @pytest.mark.parametrize("piece", ["state.json", "checkpoint", "best"])
 def test_unreadable_progress_is_reported_moved_aside_and_trained_again(tiny_data, tmp_path, piece):
     import keras
