@@ -55,6 +55,10 @@ __all__ = [
     "class_facts",
     "colour_goal_facts",
     "photo_denoising_facts",
+    "PROBE_AIM",
+    "points_relation",
+    "probe_facts",
+    "novelty_facts",
 ]
 
 
@@ -766,3 +770,125 @@ def photo_denoising_facts(photo, noisy, denoised) -> dict:
     clean = unit_float(photo)
     return {"photo_noisy": metrics.psnr_global(clean[None], np.asarray(noisy)[None]),
             "photo_denoised": metrics.psnr_global(clean[None], np.asarray(denoised)[None])}
+
+
+#: Chapter 6's aim for a code: a linear probe this many points above raw pixels' ...
+#: ... with at most this share of their values.
+PROBE_AIM = (5.0, 0.1)
+
+
+def points_relation(delta: float, tolerance: float = 0.05) -> str:
+    """``"3.2 points above"``, ``"1.0 points below"`` or ``"level with"``: how one accuracy (in %) compares.
+
+    Example:
+        >>> points_relation(3.21), points_relation(-1.0), points_relation(0.01)
+        ('3.2 points above', '1.0 points below', 'level with')
+    """
+    if abs(delta) < tolerance:
+        return "level with"
+    return f"{abs(delta):.1f} points {'above' if delta > 0 else 'below'}"
+
+
+def probe_facts(models: list[dict], baselines: list[dict], aim=PROBE_AIM) -> dict:
+    """What chapter 6 concludes from the linear probes: the best code against pixels and PCA, the aim,
+    and whether reconstruction quality and probe accuracy go together across models.
+
+    Args:
+        models: probe rows of the models' codes (:func:`cae_lib.representation.probe_rows`), each with
+            ``psnr_global_db`` added (at least 3 models for the rank relation).
+        baselines: probe rows of ``pixels`` and ``PCA-k`` features.
+        aim: ``(points above pixels, largest share of their values)``.
+
+    Returns:
+        Glue-ready facts: ``best_code_*``, ``pixels_*``, ``pca_same_*``, ``aim_*``, ``rho``, ``p_value``,
+        ``relation_verdict`` and more.
+
+    Example:
+        >>> rows = [{"features": n, "values": 256, "psnr_global_db": p, "probe_accuracy": a, "ci_low": a - .01,
+        ...          "ci_high": a + .01, "knn_accuracy": a / 2} for n, p, a in (("a", 23, .40), ("b", 24, .45),
+        ...          ("c", 25, .50))]
+        >>> base = [{"features": "pixels", "values": 3072, "probe_accuracy": .40, "knn_accuracy": .30}]
+        >>> f = probe_facts(rows, base)
+        >>> f["best_code_name"], f["aim_reached"], f["rho"]
+        ('c', 'reached', 1.0)
+    """
+    from cae_lib.representation import rank_relation
+
+    if not models:
+        raise ValueError("no model rows")
+    by_name = {r["features"]: r for r in baselines}
+    if "pixels" not in by_name:
+        raise ValueError("the baselines need a 'pixels' row")
+    pixels = by_name["pixels"]
+    best = max(models, key=lambda r: r["probe_accuracy"])
+    facts = {
+        "best_code_name": best["features"], "best_code_values": best["values"],
+        "best_code_acc": 100 * best["probe_accuracy"], "best_code_low": 100 * best["ci_low"],
+        "best_code_high": 100 * best["ci_high"], "best_code_knn": 100 * best["knn_accuracy"],
+        "best_code_share": best["values"] / pixels["values"],
+        "pixels_acc": 100 * pixels["probe_accuracy"], "pixels_knn": 100 * pixels["knn_accuracy"],
+        "pixels_values": pixels["values"],
+        "best_code_vs_pixels": points_relation(100 * (best["probe_accuracy"] - pixels["probe_accuracy"])),
+        "best_knn_vs_pixels": points_relation(100 * (best["knn_accuracy"] - pixels["knn_accuracy"])),
+        "n_probe_train": best.get("n_train"), "n_probe_test": best.get("n_test"),
+    }
+    same = by_name.get(f"PCA-{best['values']}")
+    facts["pca_same_acc"] = None if same is None else 100 * same["probe_accuracy"]
+    facts["best_code_vs_pca"] = ("" if same is None else
+                                 points_relation(100 * (best["probe_accuracy"] - same["probe_accuracy"])))
+    points, share = aim
+    small = [r for r in models if r["values"] <= share * pixels["values"]]
+    if small:
+        top = max(small, key=lambda r: r["probe_accuracy"])
+        margin = 100 * (top["probe_accuracy"] - pixels["probe_accuracy"])
+        facts.update(aim_name=top["features"], aim_values=top["values"], aim_margin=margin,
+                     aim_reached="reached" if margin >= points else "not reached")
+    else:
+        facts.update(aim_name="none", aim_values=None, aim_margin=None, aim_reached="not reached")
+    facts.update(aim_points=points, aim_share=share)
+    if len(models) >= 3:
+        rel = rank_relation([r["psnr_global_db"] for r in models], [r["probe_accuracy"] for r in models])
+        rho, p = rel["rho"], rel["p_value"]
+        if not np.isfinite(p) or p >= 0.05:
+            verdict = (f"no significant rank relation across the {rel['n']} models (Spearman's ρ = {rho:.2f}, "
+                       f"p = {p:.2f}): a better reconstruction does not reliably make a better representation")
+        elif rho > 0:
+            verdict = (f"a significant positive rank relation across the {rel['n']} models (ρ = {rho:.2f}, "
+                       f"p = {p:.3f}): the better reconstructions come with the better probes")
+        else:
+            verdict = (f"a significant negative rank relation across the {rel['n']} models (ρ = {rho:.2f}, "
+                       f"p = {p:.3f}): the better reconstructions come with the worse probes")
+        facts.update(rho=rho, p_value=p, n_models=rel["n"], relation_verdict=verdict)
+    return facts
+
+
+def novelty_facts(rows: list[dict], flagged: float = 0.9) -> dict:
+    """Which kinds of novel image each model's reconstruction error flags (ROC AUC at least ``flagged``).
+
+    Args:
+        rows: :func:`cae_lib.representation.novelty_rows`'s rows.
+
+    Returns:
+        ``novelty_<model>`` sentences, and ``auc_<model>_<kind>`` numbers (spaces as ``_``).
+
+    Example:
+        >>> f = novelty_facts([{"model": "m", "kind": "noise", "auc": 1.0}, {"model": "m", "kind": "flat", "auc": 0.1}])
+        >>> f["auc_m_flat"], f["novelty_m"][:37]
+        (0.1, 'flags noise (AUC 1.00); does not flag')
+    """
+    facts, models = {}, {}
+    for r in rows:
+        facts[f"auc_{r['model']}_{r['kind']}".replace(" ", "_")] = r["auc"]
+        models.setdefault(r["model"], []).append(r)
+    for model, members in models.items():
+        yes = [f"{r['kind']} (AUC {r['auc']:.2f})" for r in members if r["auc"] >= flagged]
+        no = [r for r in members if r["auc"] < flagged]
+        parts = [f"flags {', '.join(yes)}"] if yes else ["flags none of the kinds"]
+        if no:
+            text = ", ".join(f"{r['kind']} (AUC {r['auc']:.2f})" for r in no)
+            below = [r for r in no if r["auc"] < 0.5]
+            tail = (", whose errors are mostly smaller than the test images' own" if len(below) == len(no)
+                    else "")
+            parts.append(f"does not flag {text}{tail}")
+        facts[f"novelty_{model}"] = "; ".join(parts)
+    return facts

@@ -37,6 +37,9 @@ __all__ = [
     "method_bars",
     "photo_grid",
     "colorized_photos_figure",
+    "probe_figure",
+    "error_histograms",
+    "embedding_figure",
 ]
 
 DEFAULT_CURVE_FIGSIZE = (6.4, 4.0)
@@ -922,3 +925,100 @@ def colorized_photos_figure(photos: Mapping[str, np.ndarray], colorized: Mapping
     rows = {"grey input": grey, **{label: [images[n] for n in photos] for label, images in colorized.items()},
             "original": list(photos.values())}
     return photo_grid(rows, titles=list(photos), **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# what the latent knows (chapter 6)
+# ---------------------------------------------------------------------------
+
+
+def probe_figure(rows: Sequence[Mapping], baselines: Sequence[Mapping] = (), *, x: str = "psnr_global_db",
+                 xlabel: str = "test PSNR, global (dB)", title: str | None = "Reconstruction against probe accuracy",
+                 figsize=(7.0, 4.4)):
+    """Linear-probe accuracy (with its confidence interval) of each model against its reconstruction quality.
+
+    Args:
+        rows: one per model: ``features`` (label), ``x`` (default ``psnr_global_db``),
+            ``probe_accuracy``, ``ci_low``, ``ci_high`` (:func:`cae_lib.representation.probe_rows`).
+        baselines: rows of features that reconstruct nothing (pixels, PCA): horizontal lines.
+
+    Example:
+        >>> row = {"features": "m", "psnr_global_db": 24.0, "probe_accuracy": 0.4, "ci_low": 0.38, "ci_high": 0.42}
+        >>> probe_figure([row], [{"features": "pixels", "probe_accuracy": 0.39}]).axes[0].get_ylabel()
+        'linear-probe test accuracy (%)'
+    """
+    if not rows:
+        raise ValueError("rows is empty")
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for j, row in enumerate(rows):
+        acc = 100 * row["probe_accuracy"]
+        err = [[acc - 100 * row["ci_low"]], [100 * row["ci_high"] - acc]]
+        ax.errorbar([row[x]], [acc], yerr=err, fmt=_MARKERS[j % len(_MARKERS)], color=f"C{j % 10}",
+                    markeredgecolor="black", markeredgewidth=0.5, capsize=3, label=str(row["features"]), zorder=3)
+    for i, row in enumerate(baselines):
+        ax.axhline(100 * row["probe_accuracy"], color=str(0.2 + 0.2 * i), linestyle=("--", ":", "-.")[i % 3],
+                   linewidth=1, label=f"{row['features']} ({row.get('values', '?')} values)")
+    return _finish(fig, ax, xlabel, "linear-probe test accuracy (%)", title)
+
+
+def error_histograms(errors: Mapping[str, Mapping[str, np.ndarray]], *, bins: int = 40,
+                     title: str | None = None, cell_inches=(4.2, 3.0)):
+    """Histograms of per-image reconstruction MSE (log scale), one panel per model, one colour per kind of image.
+
+    Args:
+        errors: ``{model: {kind: errors}}`` (:func:`cae_lib.representation.novelty_rows`).
+
+    Example:
+        >>> e = {"m": {"test images": np.array([1e-3, 2e-3]), "noise": np.array([0.1, 0.2])}}
+        >>> error_histograms(e).axes[0].get_xscale()
+        'log'
+    """
+    if not errors:
+        raise ValueError("errors is empty")
+    fig, axes = _figure(1, len(errors), figsize=(cell_inches[0] * len(errors) + 1.6, cell_inches[1]), sharey=True)
+    every = np.concatenate([np.asarray(e, np.float64).ravel() for kinds in errors.values() for e in kinds.values()])
+    every = every[every > 0]
+    edges = np.geomspace(every.min(), every.max(), bins + 1) if every.size else np.linspace(0, 1, bins + 1)
+    for ax, (model, kinds) in zip(axes[0], errors.items()):
+        for i, (kind, e) in enumerate(kinds.items()):
+            e = np.clip(np.asarray(e, np.float64), edges[0], None)
+            ax.hist(e, bins=edges, density=True, histtype="step" if i else "stepfilled", alpha=1.0 if i else 0.35,
+                    color=f"C{i}", linewidth=1.2, label=kind)
+        ax.set_xscale("log")
+        ax.set_title(model, fontsize=DEFAULT_LABEL_FONTSIZE + 1)
+        ax.set_xlabel("reconstruction MSE per image")
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel("density")
+    axes[0, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _detach(fig)
+
+
+def embedding_figure(points: np.ndarray, labels, class_names: Sequence[str], *, title: str | None = None,
+                     figsize=(6.4, 5.0)):
+    """A 2-D map of codes (e.g. t-SNE), one colour per class.
+
+    Example:
+        >>> fig = embedding_figure(np.zeros((4, 2)), [0, 1, 0, 1], ["a", "b"])
+        >>> len(fig.axes[0].collections)
+        2
+    """
+    xy = np.asarray(points, np.float64)
+    y = np.asarray(labels)
+    if xy.ndim != 2 or xy.shape[1] != 2 or y.shape != (len(xy),):
+        raise ValueError(f"points must be (N, 2) with N labels; got {xy.shape} and {y.shape}")
+    fig, axes = _figure(figsize=figsize)
+    ax = axes[0, 0]
+    for c, name in enumerate(class_names):
+        member = y == c
+        ax.scatter(xy[member, 0], xy[member, 1], s=4, color=f"C{c % 10}", label=name, alpha=0.7, linewidths=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=3)
+    fig.tight_layout()
+    return _detach(fig)

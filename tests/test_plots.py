@@ -417,3 +417,32 @@ def test_photo_grids_keep_each_photographs_aspect():
     assert [ax.get_ylabel() for ax in fig.axes[::2]] == ["grey input", "m", "original"]
     with pytest.raises(ValueError, match="same"):
         P.photo_grid({"a": [photos["wide"]], "b": []})
+
+
+def test_probe_figure_marks_each_model_and_baseline():
+    rows = [{"features": n, "psnr_global_db": p, "probe_accuracy": a, "ci_low": a - 0.01, "ci_high": a + 0.02}
+            for n, p, a in (("a", 23.0, 0.4), ("b", 25.0, 0.45))]
+    fig = plots.probe_figure(rows, [{"features": "pixels", "values": 3072, "probe_accuracy": 0.41}])
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["pixels (3072 values)", "a", "b"]
+    line = next(line for line in ax.lines if np.allclose(line.get_ydata(), 41.0))
+    assert np.allclose(line.get_ydata(), 41.0)
+    with pytest.raises(ValueError, match="empty"):
+        plots.probe_figure([])
+
+
+def test_error_histograms_one_panel_per_model():
+    e = {"m": {"test images": np.linspace(1e-3, 2e-3, 50), "noise": np.linspace(0.05, 0.1, 50)},
+         "n": {"test images": np.linspace(1e-3, 3e-3, 50), "noise": np.linspace(0.05, 0.2, 50)}}
+    fig = plots.error_histograms(e)
+    assert [ax.get_title() for ax in fig.axes] == ["m", "n"] and fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="empty"):
+        plots.error_histograms({})
+
+
+def test_embedding_figure_colours_classes():
+    fig = plots.embedding_figure(np.arange(12.0).reshape(6, 2), [0, 1, 2, 0, 1, 2], ["a", "b", "c"])
+    assert [c.get_offsets().shape[0] for c in fig.axes[0].collections] == [2, 2, 2]
+    with pytest.raises(ValueError, match="N labels"):
+        plots.embedding_figure(np.zeros((3, 2)), [0, 1], ["a", "b"])
