@@ -69,9 +69,14 @@ def relation(delta_db: float, tolerance: float = 0.005) -> str:
         >>> relation(1.234), relation(-0.4), relation(0.001)
         ('1.23 dB above', '0.40 dB below', 'level with')
     """
-    if abs(delta_db) < tolerance:
+    return _compared(delta_db, tolerance, "dB", 2)
+
+
+def _compared(delta: float, tolerance: float, unit: str, digits: int) -> str:
+    """``"<|delta|> <unit> above"``/``"below"``, or ``"level with"`` within ``tolerance``."""
+    if abs(delta) < tolerance:
         return "level with"
-    return f"{abs(delta_db):.2f} dB {'above' if delta_db > 0 else 'below'}"
+    return f"{abs(delta):.{digits}f} {unit} {'above' if delta > 0 else 'below'}"
 
 
 def bce_floor_table(history: dict, test_bce: float, floors: dict) -> tuple[list[dict], dict]:
@@ -784,9 +789,7 @@ def points_relation(delta: float, tolerance: float = 0.05) -> str:
         >>> points_relation(3.21), points_relation(-1.0), points_relation(0.01)
         ('3.2 points above', '1.0 points below', 'level with')
     """
-    if abs(delta) < tolerance:
-        return "level with"
-    return f"{abs(delta):.1f} points {'above' if delta > 0 else 'below'}"
+    return _compared(delta, tolerance, "points", 1)
 
 
 def probe_facts(models: list[dict], baselines: list[dict], aim=PROBE_AIM) -> dict:
