@@ -241,3 +241,21 @@ def denoisers(profile: str | None = None) -> dict:
     """Chapter 4's runs: ``{sigma: {label: config}}``."""
     return {sigma: {label: experiment(name, profile=profile) for label, name in runs.items()}
             for sigma, runs in DENOISERS.items()}
+
+
+#: Chapter 5: the models whose codes are probed (the tuned model joins them from the search), and why
+#: one chapter-2 model is left out.
+PROBE_MODELS = ("given_bce", *REPORT_VARIANTS, "compressor_1024", "compressor_256")
+PROBE_LEFT_OUT = {"compressor_skips": "its skip connections carry detail around the latent, so its code is "
+                                      "not all the decoder sees"}
+#: Training images of each class the probes train on (None: the whole training part), by profile.
+PROBE_TRAIN_PER_CLASS = {"full": 1000, "smoke": None}
+#: The probe's inverse regularisation strength (see the chapter for how it was chosen).
+PROBE_C = 0.001
+#: Neighbours of the k-NN classifier and of the retrieval figure; the retrieval figure's queries.
+NEIGHBOURS = 5
+RETRIEVAL_QUERIES = 3
+#: Novel images of each kind (at most the photographs' 206 tiles), and the models judged on them.
+NOVEL_PER_KIND = 200
+#: Test codes in the t-SNE map, by profile (t-SNE's cost grows faster than the number of points).
+EMBEDDING_POINTS = {"full": 2000, "smoke": 100}

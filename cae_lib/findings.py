@@ -59,6 +59,7 @@ __all__ = [
     "points_relation",
     "probe_facts",
     "novelty_facts",
+    "best_compressor",
 ]
 
 
@@ -895,3 +896,24 @@ def novelty_facts(rows: list[dict], flagged: float = 0.9) -> dict:
             parts.append(f"does not flag {text}{tail}")
         facts[f"novelty_{model}"] = "; ".join(parts)
     return facts
+
+
+def best_compressor(rows: list[dict], input_values: int) -> str:
+    """The model with the best test PSNR among those whose code is smaller than the input.
+
+    A model that keeps more values than the image has (``no_pool``) reconstructs best by not compressing;
+    chapter 5 judges novelty with the best model that does compress.
+
+    Args:
+        rows: rows with ``features`` (the name), ``values`` and ``psnr_global_db``.
+        input_values: the values of one input image.
+
+    Example:
+        >>> best_compressor([{"features": "big", "values": 4096, "psnr_global_db": 40.0},
+        ...                  {"features": "c", "values": 256, "psnr_global_db": 25.0}], 3072)
+        'c'
+    """
+    smaller = [r for r in rows if r["values"] < input_values]
+    if not smaller:
+        raise ValueError(f"no model keeps fewer than {input_values} values")
+    return max(smaller, key=lambda r: r["psnr_global_db"])["features"]

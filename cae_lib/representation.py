@@ -51,12 +51,16 @@ __all__ = [
     "decode_codes",
     "NOVELTIES",
     "novel_images",
+    "novel_examples",
     "reconstruction_errors",
     "novelty_auc",
     "embedding_2d",
     "rank_relation",
+    "from_runs",
+    "probe_split",
     "probe_features",
     "probe_rows",
+    "probe_all",
     "retrieval_rows",
     "novelty_rows",
 ]
@@ -281,6 +285,17 @@ def novel_images(n: int, tiles: np.ndarray, seed: int = 0, size: int = 32) -> di
     return dict(zip(NOVELTIES, (noise, flat, boards, tiles[:n])))
 
 
+def novel_examples(novel: Mapping[str, np.ndarray], per_kind: int = 2) -> np.ndarray:
+    """The first ``per_kind`` images of each kind of :func:`novel_images`, stacked in the kinds' order.
+
+    Example:
+        >>> novel_examples({"a": np.zeros((3, 2, 2, 3)), "b": np.ones((3, 2, 2, 3))}, 1)[:, 0, 0, 0].tolist()
+        [0.0, 1.0]
+    """
+    per_kind = validate.positive_int(per_kind, "per_kind")
+    return np.concatenate([np.asarray(images)[:per_kind] for images in novel.values()])
+
+
 def reconstruction_errors(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Each image's reconstruction MSE under a model, float64 ``(N,)``."""
     x = validate.float_images(x, "x")
@@ -327,6 +342,50 @@ def rank_relation(x, y) -> dict:
         raise ValueError("give two paired 1-D samples of at least 3 values")
     result = spearmanr(x, y)
     return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": int(len(x))}
+
+
+def from_runs(results: Mapping) -> tuple[dict, dict[str, float]]:
+    """``({name: model}, {name: test PSNR, global})`` of trained runs (:class:`cae_lib.training.RunResult`).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> from_runs({"a": SimpleNamespace(model="m", test_metrics={"psnr_global_db": 24.0})})
+        ({'a': 'm'}, {'a': 24.0})
+    """
+    return ({name: r.model for name, r in results.items()},
+            {name: float(r.test_metrics["psnr_global_db"]) for name, r in results.items()})
+
+
+def probe_split(data, labels, per_class: int | None = None, seed: int = 0):
+    """The images and class labels a probe trains and is scored on: a stratified subset of the training part.
+
+    Args:
+        data: a :class:`cae_lib.tasks.TaskData` of the reconstruction task.
+        labels: the class labels of the whole pooled dataset (:attr:`cae_lib.data.CifarData.labels`).
+        per_class: training images of each class to keep (:func:`cae_lib.data.stratified_subset`);
+            ``None`` keeps the whole training part.
+        seed: the subset's hash seed.
+
+    Returns:
+        ``(x_train, y_train, y_test)``; the probe is scored on all of ``data.x_test``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> td = SimpleNamespace(x_train=np.arange(4.0), train_index=np.array([0, 1, 2, 3]),
+        ...                      test_index=np.array([4]))
+        >>> x, y, y_test = probe_split(td, np.array([0, 0, 1, 1, 1]), per_class=1)
+        >>> x.shape, y.tolist(), y_test.tolist()
+        ((2,), [0, 1], [1])
+    """
+    from cae_lib.data import stratified_subset
+
+    labels = np.asarray(labels)
+    index = np.asarray(data.train_index, np.int64)
+    position = np.arange(len(index))
+    if per_class is not None:
+        keep = stratified_subset(index, labels, per_class, seed=seed)
+        position = np.flatnonzero(np.isin(index, keep))
+    return data.x_train[position], labels[index[position]], labels[np.asarray(data.test_index, np.int64)]
 
 
 def probe_features(models: Mapping, x_train: np.ndarray, x_test: np.ndarray, *, pca=None,
@@ -382,6 +441,40 @@ def probe_rows(features: Mapping[str, tuple[np.ndarray, np.ndarray]], y_train, y
                      "knn_accuracy": knn_accuracy(train, y_train, test, y_test, k=k),
                      "n_train": probe["n_train"], "n_test": probe["n_test"]})
     return rows
+
+
+def probe_all(models: Mapping, psnr: Mapping[str, float], x_train, y_train, x_test, y_test, *, pca=None,
+              k: int = 5, C: float = 1.0):
+    """Chapter 5's probe table: every model's code, raw pixels and PCA at each code size the basis holds.
+
+    Args:
+        models: ``{name: model}``.
+        psnr: ``{name: test PSNR}`` of the same models (added to their rows, for the relation).
+        x_train, y_train, x_test, y_test: the probe's images and labels (:func:`probe_split`).
+        pca: a fitted :class:`cae_lib.codecs.PCABasis`; PCA baselines are made at every code size it can hold.
+        k, C: as in :func:`probe_rows`.
+
+    Returns:
+        ``(features, model_rows, baseline_rows)``: :func:`probe_features`'s output, the models' rows (with
+        ``psnr_global_db``) and the rows of pixels and PCA.
+
+    Example:
+        >>> x, y = np.random.default_rng(0).random((20, 2, 2, 3), np.float32), np.arange(20) % 2
+        >>> _, models_, base = probe_all({}, {}, x, y, x, y, k=1)
+        >>> [r["features"] for r in base], models_
+        (['pixels'], [])
+    """
+    if set(models) != set(psnr):
+        raise ValueError(f"psnr must name the same models as models; got {sorted(psnr)} for {sorted(models)}")
+    sizes = []
+    if pca is not None:
+        from cae_lib.models import spec_of
+
+        sizes = sorted({spec_of(m).latent_size for m in models.values()} & set(range(1, pca.components.shape[0] + 1)))
+    features = probe_features(models, x_train, x_test, pca=pca, pca_sizes=sizes)
+    rows = probe_rows(features, y_train, y_test, k=k, C=C)
+    model_rows = [{**r, "psnr_global_db": float(psnr[r["features"]])} for r in rows if r["features"] in models]
+    return features, model_rows, [r for r in rows if r["features"] not in models]
 
 
 def retrieval_rows(x_train, queries, features: Mapping[str, tuple[np.ndarray, np.ndarray]], query_index,

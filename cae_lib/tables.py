@@ -255,3 +255,14 @@ def markdown_table(
     for r in rows:
         lines.append("| " + " | ".join(_cell(r.get(c), fmt_of(c)) for c in columns) + " |")
     return "\n".join(lines)
+#: Chapter 5: linear probes and k-NN on codes, pixels and PCA (:func:`cae_lib.representation.probe_rows`).
+PROBE = Layout(("features", "values", "psnr_global_db", "probe_accuracy", "ci_low", "ci_high", "knn_accuracy"),
+               {"psnr_global_db": ".2f", "probe_accuracy": ".1%", "ci_low": ".1%", "ci_high": ".1%",
+                "knn_accuracy": ".1%"},
+               {"values": "values per image", "psnr_global_db": "test PSNR (dB)", "probe_accuracy": "linear probe",
+                "ci_low": "95 % CI from", "ci_high": "to", "knn_accuracy": "k-NN"})
+#: Chapter 5: reconstruction error on novel images (:func:`cae_lib.representation.novelty_rows`).
+NOVELTY = Layout(("model", "kind", "median_mse", "test_median_mse", "auc"),
+                 {"median_mse": ".4f", "test_median_mse": ".4f", "auc": ".3f"},
+                 {"kind": "novel images", "median_mse": "median MSE", "test_median_mse": "test images' median MSE",
+                  "auc": "ROC AUC"})

@@ -57,3 +57,17 @@ def test_overrides_and_unknown_names():
     assert experiments.experiment("given_mse", profile="smoke", epochs=3).epochs == 3
     with pytest.raises(KeyError, match="known: given_bce"):
         experiments.experiment("given")
+
+
+def test_the_probe_covers_every_chapter_1_and_2_model_and_leaves_out_only_those_with_skips():
+    from cae_lib.photos import photo_tiles
+    from cae_lib.profiles import PROFILES
+
+    assert set(experiments.PROBE_TRAIN_PER_CLASS) == set(PROFILES) == set(experiments.EMBEDDING_POINTS)
+    assert set(experiments.PROBE_MODELS) | set(experiments.PROBE_LEFT_OUT) == {*experiments.names(1),
+                                                                               *experiments.names(2)}
+    for name in experiments.PROBE_MODELS:
+        assert experiments.experiment(name, profile="smoke").model.skips == "none", name
+    for name in experiments.PROBE_LEFT_OUT:
+        assert experiments.experiment(name, profile="smoke").model.skips != "none", name
+    assert len(photo_tiles()) >= experiments.NOVEL_PER_KIND

@@ -122,3 +122,50 @@ def test_verdicts_at_each_noise_level_from_the_chapters_table():
     assert facts["s1_bm3d_sentence"].startswith("BM3D beats every learned model here: 28.90 dB against 28.00 dB")
     assert facts["s1_rednet_vs_nlm"] == "2.80 dB above" and facts["s1_nlm_h"] == 15.0
     assert facts["s2_bm3d_sentence"].startswith("BM3D was not measured") and "s2_pooling_sentence" not in facts
+
+
+def _probe_row(name, values, psnr, acc):
+    return {"features": name, "values": values, "psnr_global_db": psnr, "probe_accuracy": acc, "ci_low": acc - 0.01,
+            "ci_high": acc + 0.01, "knn_accuracy": acc - 0.1, "n_train": 100, "n_test": 50}
+
+
+def test_probe_facts_judge_the_aim_and_the_relation_with_scipys_spearman():
+    from scipy.stats import spearmanr
+
+    from cae_lib import findings
+
+    base = [{"features": "pixels", "values": 3072, "probe_accuracy": 0.40, "knn_accuracy": 0.30},
+            {"features": "PCA-256", "values": 256, "probe_accuracy": 0.38, "knn_accuracy": 0.31}]
+    psnr = [20.0, 22.0, 24.0, 26.0, 28.0, 30.0]
+    acc = [0.50, 0.48, 0.47, 0.44, 0.43, 0.41]  # strictly falling: rho = -1
+    rows = [_probe_row(f"m{i}", 256 if i == 0 else 1024, p, a) for i, (p, a) in enumerate(zip(psnr, acc))]
+    f = findings.probe_facts(rows, base)
+    assert f["best_code_name"] == "m0" and f["best_code_vs_pixels"] == "10.0 points above"
+    assert f["pca_same_acc"] == pytest.approx(38.0) and f["best_code_vs_pca"] == "12.0 points above"
+    assert (f["aim_name"], f["aim_reached"]) == ("m0", "reached")  # 256 <= 307 values and 10 >= 5 points
+    reference = spearmanr(psnr, acc)
+    assert f["rho"] == pytest.approx(reference.statistic) and f["p_value"] == pytest.approx(reference.pvalue)
+    assert f["relation_verdict"].startswith("a significant negative rank relation across the 6 models")
+    mixed = findings.probe_facts([*rows[:2], _probe_row("m9", 1024, 21.0, 0.42)], base)
+    assert mixed["relation_verdict"].startswith("no significant rank relation") and mixed["aim_margin"] == pytest.approx(10.0)
+    big_only = findings.probe_facts([_probe_row("b", 1024, 25.0, 0.44)], base)
+    assert big_only["aim_reached"] == "not reached" and "rho" not in big_only  # one model: no relation
+    with pytest.raises(ValueError, match="pixels"):
+        findings.probe_facts(rows, base[1:])
+
+
+def test_novelty_facts_and_the_best_compressor():
+    from cae_lib import findings
+
+    f = findings.novelty_facts([{"model": "m", "kind": "uniform noise", "auc": 0.99},
+                                {"model": "m", "kind": "flat colours", "auc": 0.3},
+                                {"model": "n", "kind": "flat colours", "auc": 0.7}])
+    assert f["auc_m_uniform_noise"] == 0.99 and f["auc_m_flat_colours"] == 0.3
+    assert f["novelty_m"] == ("flags uniform noise (AUC 0.99); does not flag flat colours (AUC 0.30), whose errors "
+                              "are mostly smaller than the test images' own")
+    assert f["novelty_n"] == "flags none of the kinds; does not flag flat colours (AUC 0.70)"
+    rows = [_probe_row("no_pool", 16384, 37.0, 0.4), _probe_row("tuned", 1024, 36.0, 0.4),
+            _probe_row("given", 1024, 24.0, 0.4)]
+    assert findings.best_compressor(rows, 3072) == "tuned"
+    with pytest.raises(ValueError, match="fewer than 3072"):
+        findings.best_compressor(rows[:1], 3072)

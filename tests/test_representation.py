@@ -165,3 +165,47 @@ def test_novelty_rows_score_each_kind_against_the_test_images():
     assert [(r["model"], r["kind"]) for r in rows] == [("m", "noise")]
     assert rows[0]["auc"] == R.novelty_auc(errors["m"]["test images"], errors["m"]["noise"])
     np.testing.assert_allclose(errors["m"]["noise"], R.reconstruction_errors(model, novel["noise"]))
+
+
+def test_probe_split_keeps_per_class_training_images_with_their_own_labels():
+    from types import SimpleNamespace
+
+    labels = np.arange(60) % 3
+    train_index, test_index = np.arange(0, 48), np.arange(48, 60)
+    td = SimpleNamespace(x_train=train_index.astype(np.float32) * 10, train_index=train_index, test_index=test_index)
+    x, y, y_test = R.probe_split(td, labels, per_class=4)
+    assert np.bincount(y).tolist() == [4, 4, 4]
+    assert np.array_equal(labels[(x / 10).astype(int)], y)  # each kept image still carries its own label
+    assert np.array_equal(y_test, labels[test_index])
+    x_all, y_all, _ = R.probe_split(td, labels)
+    assert np.array_equal(x_all, td.x_train) and np.array_equal(y_all, labels[train_index])
+
+
+def test_probe_all_adds_pca_at_each_code_size_the_basis_holds_and_each_models_psnr():
+    from cae_lib.codecs import fit_pca
+
+    rng = np.random.default_rng(3)
+    x, xt = rng.random((80, 32, 32, 3), dtype=np.float32), rng.random((20, 32, 32, 3), dtype=np.float32)
+    y, yt = np.arange(80) % 2, np.arange(20) % 2
+    models = {"big": build_cae(CAESpec(filters=(4, 6))), "tiny": build_cae(CAESpec(filters=(4, 4, 1)))}
+    basis = fit_pca(x, 70, solver="full")
+    features, model_rows, base = R.probe_all(models, {"big": 20.0, "tiny": 18.5}, x, y, xt, yt, pca=basis, k=3)
+    assert [r["values"] for r in model_rows] == [1536, 64]  # hand computation: 16*16*6 and 8*8*1
+    assert [r["features"] for r in base] == ["pixels", "PCA-64"]  # 1536 values do not fit 70 components
+    np.testing.assert_allclose(features["PCA-64"][1], basis.encode(xt)[:, :64], atol=1e-6)
+    assert {r["features"]: r["psnr_global_db"] for r in model_rows} == {"big": 20.0, "tiny": 18.5}
+    reference = R.probe_rows(features, y, yt, k=3)
+    assert [r["probe_accuracy"] for r in [*base, *model_rows]] == [r["probe_accuracy"] for r in reference]
+    with pytest.raises(ValueError, match="same models"):
+        R.probe_all(models, {"big": 20.0}, x, y, xt, yt)
+
+
+def test_from_runs_and_novel_examples():
+    from types import SimpleNamespace
+
+    runs = {"a": SimpleNamespace(model="ma", test_metrics={"psnr_global_db": np.float64(22.5)})}
+    assert R.from_runs(runs) == ({"a": "ma"}, {"a": 22.5})
+    novel = R.novel_images(3, np.zeros((3, 32, 32, 3), np.uint8), seed=1)
+    shown = R.novel_examples(novel, 2)
+    assert shown.shape == (8, 32, 32, 3)
+    np.testing.assert_array_equal(shown[2:4], novel["flat colours"][:2])
