@@ -8,6 +8,8 @@ Examples::
     cae train --all                      # fill the cache for the whole book
     cae tune latent_search --kind hyperband --budget 1024
     cae colorize photo.jpg old/*.png -o colorized/    # with the book's colour-class run
+    cae runs export book-runs.zip        # every finished run, search and cached result
+    cae runs import book-runs.zip        # checked against this data and code first
 
 Every error is one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -181,6 +183,20 @@ def _output_paths(inputs: list[str], out: str, force: bool) -> list:
     return targets
 
 
+def _cmd_runs(args) -> int:
+    from cae_lib import archive
+
+    if args.action == "export":
+        found = archive.export(args.file, cache_dir=args.cache)
+        size = os.path.getsize(args.file) / 2**20
+        print(f"wrote {args.file}: {len(found)} entries ({size:.1f} MiB)")
+        return 0
+    report = archive.import_archive(args.file, cache_dir=args.cache, source=args.source)
+    print(f"imported {len(report['imported'])} entries, kept {len(report['kept'])} already finished here"
+          + (f", moved {len(report['moved_aside'])} unfinished folders aside" if report["moved_aside"] else ""))
+    return 0
+
+
 def _cmd_colorize(args) -> int:
     import cv2
     import numpy as np
@@ -264,6 +280,13 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_colorize)
+
+    p = sub.add_parser("runs", help="export the run cache to one archive, or import one (checked before it lands)")
+    p.add_argument("action", choices=("export", "import"))
+    p.add_argument("file", metavar="FILE", help="the archive (a zip; export never overwrites one)")
+    p.add_argument("--source", help="import: the CIFAR-10 copy the runs must belong to (default: CAE_DATA)")
+    p.add_argument("--cache", help="cache folder (default: CAE_CACHE, else ~/.cache/cae_lib/runs)")
+    p.set_defaults(func=_cmd_runs)
     return parser
 
 
