@@ -838,8 +838,13 @@ def probe_facts(models: list[dict], baselines: list[dict], aim=PROBE_AIM) -> dic
     }
     same = by_name.get(f"PCA-{best['values']}")
     facts["pca_same_acc"] = None if same is None else 100 * same["probe_accuracy"]
-    facts["best_code_vs_pca"] = ("" if same is None else
-                                 points_relation(100 * (best["probe_accuracy"] - same["probe_accuracy"])))
+    if same is None:
+        facts["best_code_vs_pca"] = f"with no PCA baseline of {best['values']:,} coefficients (the basis holds fewer)"
+        facts["pca_same_text"] = f"none of {best['values']:,} coefficients (the basis holds fewer)"
+    else:
+        gap = points_relation(100 * (best["probe_accuracy"] - same["probe_accuracy"]))
+        facts["best_code_vs_pca"] = f"{gap} PCA with as many coefficients"
+        facts["pca_same_text"] = f"{facts['pca_same_acc']:.1f} %"
     points, share = aim
     small = [r for r in models if r["values"] <= share * pixels["values"]]
     if small:

@@ -141,7 +141,8 @@ def test_probe_facts_judge_the_aim_and_the_relation_with_scipys_spearman():
     rows = [_probe_row(f"m{i}", 256 if i == 0 else 1024, p, a) for i, (p, a) in enumerate(zip(psnr, acc))]
     f = findings.probe_facts(rows, base)
     assert f["best_code_name"] == "m0" and f["best_code_vs_pixels"] == "10.0 points above"
-    assert f["pca_same_acc"] == pytest.approx(38.0) and f["best_code_vs_pca"] == "12.0 points above"
+    assert f["pca_same_acc"] == pytest.approx(38.0) and f["best_code_vs_pca"] == "12.0 points above PCA with as many coefficients"
+    assert f["pca_same_text"] == "38.0 %"
     assert (f["aim_name"], f["aim_reached"]) == ("m0", "reached")  # 256 <= 307 values and 10 >= 5 points
     reference = spearmanr(psnr, acc)
     assert f["rho"] == pytest.approx(reference.statistic) and f["p_value"] == pytest.approx(reference.pvalue)
@@ -150,6 +151,7 @@ def test_probe_facts_judge_the_aim_and_the_relation_with_scipys_spearman():
     assert mixed["relation_verdict"].startswith("no significant rank relation") and mixed["aim_margin"] == pytest.approx(10.0)
     big_only = findings.probe_facts([_probe_row("b", 1024, 25.0, 0.44)], base)
     assert big_only["aim_reached"] == "not reached" and "rho" not in big_only  # one model: no relation
+    assert big_only["pca_same_acc"] is None and big_only["pca_same_text"].startswith("none of 1,024")
     with pytest.raises(ValueError, match="pixels"):
         findings.probe_facts(rows, base[1:])
 
