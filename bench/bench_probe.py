@@ -47,8 +47,7 @@ def main(argv=None) -> None:
     x_train, y_train, _ = rep.probe_split(td, labels, experiments.PROBE_TRAIN_PER_CLASS[profile])
     y_val = labels[td.val_index]
     given = run(experiments.experiment("given_mse", profile=profile), verbose=0).model
-    features = {"pixels": (rep.pixel_features(x_train), rep.pixel_features(td.x_val)),
-                "given_mse": (rep.latent_codes(given, x_train), rep.latent_codes(given, td.x_val))}
+    features = rep.probe_features({"given_mse": given}, x_train, td.x_val)  # pixels, then the code
     rows = []
     for name, (train, val) in features.items():
         for c in GRID:

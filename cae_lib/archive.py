@@ -53,6 +53,11 @@ INDEX = "archive.json"
 _KINDS = {"run": "", "result": "results/", "search": "tuner/"}
 
 
+def _marker(kind: str) -> str:
+    """The file whose presence says an entry of this kind is finished."""
+    return "search.json" if kind == "search" else cache.MANIFEST
+
+
 class ArchiveError(RuntimeError):
     """An archive that cannot be written or must not be imported; the message says why and what to do."""
 
@@ -101,10 +106,9 @@ def entries(cache_dir=None) -> list[Entry]:
         for folder in sorted(base.iterdir()):
             if not folder.is_dir() or ".broken-" in folder.name or folder.name.startswith("."):
                 continue
-            marker = "search.json" if kind == "search" else cache.MANIFEST
             if kind == "run" and folder.name in ("results", "tuner"):
                 continue
-            if (folder / marker).is_file():
+            if (folder / _marker(kind)).is_file():
                 entry = _describe(folder, kind, prefix)
                 if entry is not None:
                     found.append(entry)
@@ -281,9 +285,8 @@ def _land(found: list[Entry], staging: Path, root: Path) -> dict[str, list[str]]
     report = {"imported": [], "kept": [], "moved_aside": []}
     for e in found:
         destination = root / e.path
-        marker = "search.json" if e.kind == "search" else cache.MANIFEST
         with cache.locked(destination):
-            if (destination / marker).is_file():
+            if (destination / _marker(e.kind)).is_file():
                 report["kept"].append(e.path)
                 continue
             if destination.exists():

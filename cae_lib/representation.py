@@ -470,7 +470,8 @@ def probe_all(models: Mapping, psnr: Mapping[str, float], x_train, y_train, x_te
     if pca is not None:
         from cae_lib.models import spec_of
 
-        sizes = sorted({spec_of(m).latent_size for m in models.values()} & set(range(1, pca.components.shape[0] + 1)))
+        held = pca.components.shape[0]
+        sizes = sorted({size for size in (spec_of(m).latent_size for m in models.values()) if size <= held})
     features = probe_features(models, x_train, x_test, pca=pca, pca_sizes=sizes)
     rows = probe_rows(features, y_train, y_test, k=k, C=C)
     model_rows = [{**r, "psnr_global_db": float(psnr[r["features"]])} for r in rows if r["features"] in models]
