@@ -80,7 +80,8 @@ AGREEMENT = {
     "02_improving": ("c1024_psnr", "compressor_1024", "psnr_global_db"),
     "03_colorization": ("model_psnr", "colorize", "psnr_global_db"),
     "04_restoration": ("s1_rednet", "denoise_rednet_0.1", "psnr_global_db"),
-    "05_what_the_latent_knows": ("given_psnr", "given_mse", "psnr_global_db"),
+    "05_compression_in_bits": ("codec_run_psnr", "rd_q3", "psnr_global_db"),
+    "06_what_the_latent_knows": ("given_psnr", "given_mse", "psnr_global_db"),
 }
 
 from cae_lib import cache, experiments  # noqa: E402  (the checks above need no TensorFlow)

@@ -8,6 +8,8 @@ Examples::
     cae train --all                      # fill the cache for the whole book
     cae tune latent_search --kind hyperband --budget 1024
     cae colorize photo.jpg old/*.png -o colorized/    # with the book's colour-class run
+    cae compress photo.png -o small/     # small/photo.cae, with the book's learned codec
+    cae decompress small/*.cae -o back/  # back/photo.png, exactly what the encoder reconstructed
     cae runs export book-runs.zip        # every finished run, search and cached result
     cae runs import book-runs.zip        # checked against this data and code first
 
@@ -26,6 +28,7 @@ __all__ = [
     "PROFILE_CHOICES",
     "IMAGE_SUFFIXES",
     "read_image",
+    "write_new_file",
     "main",
 ]
 
@@ -197,6 +200,132 @@ def _cmd_runs(args) -> int:
     return 0
 
 
+def write_new_file(target, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` to ``target`` through a temporary file in its folder, renamed into place.
+
+    A reader never sees a half-written file under the final name; with
+    ``force`` an existing name is replaced (a symlink by the new file, never
+    the file it points to), without it an existing name is an error.
+
+    Raises:
+        ValueError: ``target`` exists (without ``force``), or the folder cannot be written (with the reason).
+    """
+    from pathlib import Path
+
+    target = Path(target)
+    if os.path.lexists(target) and not force:
+        raise ValueError(f"{target} exists; pass --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise ValueError(f"{target}: could not be written ({exc.strerror or exc})") from None
+
+
+def _codec_targets(inputs: list[str], out: str, suffix: str) -> list:
+    """One output per input in folder ``out`` (``<stem><suffix>``), or ``out`` itself for one input naming a file."""
+    from pathlib import Path
+
+    out_path = Path(out)
+    if len(inputs) == 1 and out_path.suffix.lower() == suffix and not out_path.is_dir():
+        targets = [out_path]
+    else:
+        if out_path.exists() and not out_path.is_dir():
+            raise ValueError(f"{out}: not a folder; give -o a folder for several inputs")
+        targets = [out_path / f"{Path(i).stem}{suffix}" for i in inputs]
+    if len({t.resolve() for t in targets}) != len(targets):
+        raise ValueError("two inputs share a name and would write the same output; give them separate -o folders")
+    sources = {Path(i).resolve() for i in inputs}
+    for target in targets:
+        if target.resolve() in sources:
+            raise ValueError(f"{target}: refusing to overwrite an input (choose another -o)")
+    return targets
+
+
+def _learned_codec(name: str, args):
+    from cae_lib import experiments
+    from cae_lib.codecs.learned import LearnedCodec
+    from cae_lib.data import load_data
+    from cae_lib.tasks.compress import RateDistortion
+    from cae_lib.training import run
+
+    if name not in experiments.names():
+        raise ValueError(f"model {name!r} is not one of this cae_lib's runs; see `cae list`")
+    config = experiments.experiment(name, profile=args.profile)
+    if not isinstance(config.task, RateDistortion):
+        raise ValueError(f"run {name!r} is not a learned codec (task {config.task.name!r}); try {experiments.CODEC!r}")
+    result = run(config, data=load_data(args.source), cache_dir=args.cache, verbose=args.verbose)
+    return LearnedCodec(result.model, name)
+
+
+def _cmd_compress(args) -> int:
+    import numpy as np
+
+    targets = _codec_targets(args.inputs, args.output, ".cae")
+    for target in targets:
+        if os.path.lexists(target) and not args.force:
+            raise ValueError(f"{target} exists; pass --force to overwrite it")
+    for path in args.inputs:
+        read_image(path)  # every input is checked before a model is loaded or anything is written
+    codec = _learned_codec(args.run, args)
+    for path, target in zip(args.inputs, targets):
+        image = read_image(path)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        pixels = np.round(image * 255).astype(np.uint8)[None]
+        (data,) = codec.encode(pixels)
+        write_new_file(target, data, force=args.force)
+        h, w = pixels.shape[1:3]
+        print(f"{path} -> {target} ({w}x{h}, {len(data)} bytes, {8 * len(data) / (h * w):.3f} bits per pixel)")
+    return 0
+
+
+def _cmd_decompress(args) -> int:
+    import cv2
+    import numpy as np
+
+    from cae_lib.codecs import container
+
+    targets = _codec_targets(args.inputs, args.output, ".png")
+    files = []
+    for path, target in zip(args.inputs, targets):
+        if os.path.lexists(target) and not args.force:
+            raise ValueError(f"{target} exists; pass --force to overwrite it")
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such file" if not os.path.lexists(path) else f"{path}: not a file")
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            files.append((data, container.peek_name(data)))
+        except container.FormatError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    codecs = {}
+    for path, target, (data, name) in zip(args.inputs, targets, files):
+        if name not in codecs:
+            codecs[name] = _learned_codec(name, args)
+        try:
+            (rgb,) = codecs[name].decode([data])
+        except container.FormatError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        pixels = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        ok, png = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise ValueError(f"{target}: PNG encoding failed")
+        write_new_file(target, png.tobytes(), force=args.force)
+        print(f"{path} -> {target} ({pixels.shape[1]}x{pixels.shape[0]}, model {name})")
+    return 0
+
+
 def _cmd_colorize(args) -> int:
     import cv2
     import numpy as np
@@ -270,16 +399,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_tune, all=False)
 
-    p = sub.add_parser("colorize", help="colorize image files of any size with a trained colorization run")
-    p.add_argument("inputs", nargs="+", metavar="IN", help="image files (colour ones are turned grey first)")
-    p.add_argument("-o", "--output", required=True, help="output folder (or file, for one input)")
+    def files_in_files_out(name: str, help_: str, inputs: str, output: str, func):
+        """A command from input files to one output each: IN..., -o, --force, the common options, --verbose."""
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("inputs", nargs="+", metavar="IN", help=inputs)
+        p.add_argument("-o", "--output", required=True, help=output)
+        p.add_argument("--force", action="store_true", help="overwrite existing outputs (never an input)")
+        common(p)
+        p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+        p.set_defaults(func=func)
+        return p
+
+    p = files_in_files_out("colorize", "colorize image files of any size with a trained colorization run",
+                           "image files (colour ones are turned grey first)", "output folder (or file, for one input)",
+                           _cmd_colorize)
     p.add_argument("--run", default="colorize_classes", help="colorization run (default colorize_classes)")
     p.add_argument("--temperature", type=float, help="annealed-mean temperature of a colour-class run")
     p.add_argument("--work-size", type=int, default=32, help="shorter side colour is predicted at (default 32)")
-    p.add_argument("--force", action="store_true", help="overwrite existing outputs (never an input)")
-    common(p)
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
-    p.set_defaults(func=_cmd_colorize)
+
+    from cae_lib import experiments
+
+    p = files_in_files_out("compress", "compress image files of any size with a learned codec, one .cae file each",
+                           "image files (PNG, JPEG, BMP, TIFF, WebP)", "output folder (or a .cae file, for one input)",
+                           _cmd_compress)
+    p.add_argument("--run", default=experiments.CODEC,
+                   help=f"the learned codec (default {experiments.CODEC}; see `cae list` for the others)")
+    files_in_files_out("decompress", "decode .cae files to PNG with the model each file names",
+                       ".cae files written by `cae compress`", "output folder (or a .png file, for one input)",
+                       _cmd_decompress)
 
     p = sub.add_parser("runs", help="export the run cache to one archive, or import one (checked before it lands)")
     p.add_argument("action", choices=("export", "import"))

@@ -16,12 +16,16 @@ Example:
 from __future__ import annotations
 
 from cae_lib.models import CAESpec, colorization_spec
-from cae_lib.tasks import Colorize, ColourClasses, Denoise
+from cae_lib.tasks import Colorize, ColourClasses, Denoise, RateDistortion
 from cae_lib.training import RunConfig
 
 __all__ = [
     "COMPRESSOR",
     "RED_NET",
+    "CODEC_SPEC",
+    "CODEC_LAMBDAS",
+    "CODEC",
+    "BITS_MODELS",
     "FAST",
     "BENCH_MODELS",
     "names",
@@ -56,6 +60,16 @@ RED_NET = CAESpec(
 FAST = dict(batch_size=128, lr_schedule="cosine", warmup_epochs=1, learning_rate=2e-3)
 
 _GIVEN = CAESpec()
+
+#: The learned codec of chapter 5: chapter 2's compressor with a 32-channel latent (8x8x32), trained for
+#: rate and distortion (Ballé et al. 2017) at each trade-off of :data:`CODEC_LAMBDAS`.
+CODEC_SPEC = CAESpec(filters=(16, 32, 32), **COMPRESSOR)
+#: Run name -> lambda of CompressAI's loss ``lambda * 255**2 * MSE + bpp``, from few bits to many.
+CODEC_LAMBDAS = {"rd_q1": 0.0007, "rd_q2": 0.0018, "rd_q3": 0.0045, "rd_q4": 0.011, "rd_q5": 0.028}
+#: The learned codec ``cae compress`` uses by default.
+CODEC = "rd_q3"
+#: Chapter 5: the chapter-2 models whose latents are quantized and entropy-coded "as they are".
+BITS_MODELS = ("given_mse", "compressor_1024", "compressor_256")
 
 #: name -> (chapter, one-line description, RunConfig keyword arguments)
 _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
@@ -135,6 +149,11 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
         dict(model=RED_NET, task=Denoise(0.2), loss="mse", metrics=("mse",), epochs=5,
              early_stopping_patience=None, **FAST),
     ),
+    **{
+        name: (5, f"learned codec, factorized prior, lambda = {lmbda}",
+               dict(model=CODEC_SPEC, task=RateDistortion(lmbda), loss="mse", metrics=("mse",), epochs=12, **FAST))
+        for name, lmbda in CODEC_LAMBDAS.items()
+    },
 }
 
 #: Models whose training images/s the benchmark reports besides the given CAE's.
@@ -243,7 +262,7 @@ def denoisers(profile: str | None = None) -> dict:
             for sigma, runs in DENOISERS.items()}
 
 
-#: Chapter 5: the models whose codes are probed (the tuned model joins them from the search), and why
+#: Chapter 6: the models whose codes are probed (the tuned model joins them from the search), and why
 #: one chapter-2 model is left out.
 PROBE_MODELS = ("given_bce", *REPORT_VARIANTS, "compressor_1024", "compressor_256")
 PROBE_LEFT_OUT = {"compressor_skips": "its skip connections carry detail around the latent, so its code is "

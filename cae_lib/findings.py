@@ -907,7 +907,7 @@ def best_compressor(rows: list[dict], input_values: int) -> str:
     """The model with the best test PSNR among those whose code is smaller than the input.
 
     A model that keeps more values than the image has (``no_pool``) reconstructs best by not compressing;
-    chapter 5 judges novelty with the best model that does compress.
+    chapter 6 judges novelty with the best model that does compress.
 
     Args:
         rows: rows with ``features`` (the name), ``values`` and ``psnr_global_db``.

@@ -54,6 +54,8 @@ def setup(seed: int = 0) -> dict[str, str]:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     import keras
 
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # again: importing TensorFlow may reset it
+
     from cae_lib.data import describe_source, load_data
     from cae_lib.profiles import get_profile
 

@@ -445,7 +445,7 @@ def probe_rows(features: Mapping[str, tuple[np.ndarray, np.ndarray]], y_train, y
 
 def probe_all(models: Mapping, psnr: Mapping[str, float], x_train, y_train, x_test, y_test, *, pca=None,
               k: int = 5, C: float = 1.0):
-    """Chapter 5's probe table: every model's code, raw pixels and PCA at each code size the basis holds.
+    """Chapter 6's probe table: every model's code, raw pixels and PCA at each code size the basis holds.
 
     Args:
         models: ``{name: model}``.

@@ -151,6 +151,24 @@ SEARCH_SPACE = Layout(floatfmt={"default": "g"},
                       headers={"default": "default (given network)", "condition": "only when"})
 #: Chapter 2: the best learned model against PCA (:func:`cae_lib.findings.standing`).
 STANDING = Layout(floatfmt=".2f")
+#: Chapter 5: chapter-2 models' latents as float32 and quantized (:func:`cae_lib.ratedistortion.latent_bits_rows`).
+LATENT_BITS = Layout(floatfmt={"float32 bpp": ".1f", "float32 PSNR (dB)": ".2f", "quantized bpp": ".2f",
+                               "quantized PSNR (dB)": ".2f", "bits saved": ".1%"})
+#: Chapter 5: the learned codec's runs.
+CODEC_RUNS = Layout(floatfmt={"lambda": "g", "training time (min)": ".1f", "test PSNR of the run (dB)": ".2f"})
+#: Chapter 5: estimated against real rates (:func:`cae_lib.ratedistortion.agreement_rows`).
+RATE_AGREEMENT = Layout(floatfmt={"bpp_estimated": ".3f", "bpp_payload": ".3f", "bpp": ".3f",
+                                  "payload / estimate": ".4f", "file / (estimate + header)": ".4f"},
+                        headers={"bpp_estimated": "estimated bpp (payload)", "bpp_payload": "payload bpp (real)",
+                                 "bpp": "file bpp (real)"})
+#: Chapter 5: BD-rates of the learned codec (:func:`cae_lib.ratedistortion.bd_rates`).
+BD_RATES = Layout(("anchor", "bd_rate_pct", "note"), {"bd_rate_pct": "+.1f"},
+                  {"anchor": "against", "bd_rate_pct": "BD-rate (%)", "note": "why not computed"})
+#: Chapter 5: JPEG on the mirror and on clean tiles (:func:`cae_lib.ratedistortion.jpeg_bias`).
+JPEG_BIAS = Layout(floatfmt={"mirror_bpp": ".2f", "mirror_psnr_db": ".2f", "clean_bpp": ".2f",
+                             "clean_psnr_db": ".2f"},
+                   headers={"quality": "JPEG quality", "mirror_bpp": "mirror bpp", "mirror_psnr_db": "mirror PSNR (dB)",
+                            "clean_bpp": "clean tiles bpp", "clean_psnr_db": "clean tiles PSNR (dB)"})
 #: Chapter 3: the a*b* ranges of the sRGB gamut and of the training images.
 GAMUT = Layout(("range", "a_min", "a_max", "b_min", "b_max"), ".1f",
                {"a_min": "min a*", "a_max": "max a*", "b_min": "min b*", "b_max": "max b*"})
@@ -255,13 +273,13 @@ def markdown_table(
     for r in rows:
         lines.append("| " + " | ".join(_cell(r.get(c), fmt_of(c)) for c in columns) + " |")
     return "\n".join(lines)
-#: Chapter 5: linear probes and k-NN on codes, pixels and PCA (:func:`cae_lib.representation.probe_rows`).
+#: Chapter 6: linear probes and k-NN on codes, pixels and PCA (:func:`cae_lib.representation.probe_rows`).
 PROBE = Layout(("features", "values", "psnr_global_db", "probe_accuracy", "ci_low", "ci_high", "knn_accuracy"),
                {"psnr_global_db": ".2f", "probe_accuracy": ".1%", "ci_low": ".1%", "ci_high": ".1%",
                 "knn_accuracy": ".1%"},
                {"values": "values per image", "psnr_global_db": "test PSNR (dB)", "probe_accuracy": "linear probe",
                 "ci_low": "95 % CI from", "ci_high": "to", "knn_accuracy": "k-NN"})
-#: Chapter 5: reconstruction error on novel images (:func:`cae_lib.representation.novelty_rows`).
+#: Chapter 6: reconstruction error on novel images (:func:`cae_lib.representation.novelty_rows`).
 NOVELTY = Layout(("model", "kind", "median_mse", "test_median_mse", "auc"),
                  {"median_mse": ".4f", "test_median_mse": ".4f", "auc": ".3f"},
                  {"kind": "novel images", "median_mse": "median MSE", "test_median_mse": "test images' median MSE",

@@ -366,11 +366,9 @@ def compile_model(config: RunConfig, steps_per_epoch: int, data=None):
     """
     import keras
 
-    from cae_lib.models import build_cae
-
     loss = config.task.keras_loss(config, data)
     keras.utils.set_random_seed(config.seed)
-    model = build_cae(config.model, name=config.name.replace(".", "_").replace("-", "_"))
+    model = config.task.build_model(config, name=config.name.replace(".", "_").replace("-", "_"))
     optimizer = keras.optimizers.get(
         {"class_name": config.optimizer, "config": {"learning_rate": learning_rate_schedule(config, steps_per_epoch)}}
     )

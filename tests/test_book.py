@@ -25,10 +25,11 @@ def _repository_url():
     return match.group(1)
 
 
-def test_there_are_five_chapters_and_an_appendix():
+def test_there_are_six_chapters_and_an_appendix():
     names = [p.stem for p in CHAPTERS]
     assert [n for n in names if n[:2].isdigit()] == ["01_given_architecture", "02_improving", "03_colorization",
-                                                      "04_restoration", "05_what_the_latent_knows"]
+                                                      "04_restoration", "05_compression_in_bits",
+                                                      "06_what_the_latent_knows"]
     assert "appendix_reproducibility" in names
 
 

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import zipfile
 
 import cv2
 import numpy as np
@@ -81,23 +80,6 @@ def test_train_smoke_on_real_data_beats_the_mean_image(cifar_zip, tmp_path):
 
 
 # --------------------------------------------------------------------------- colorize
-
-
-@pytest.fixture(scope="module")
-def tiny_zip(tmp_path_factory):
-    """An image-folder zip of 1,000 smooth 32x32 PNGs (100 per class): enough for the smoke profile."""
-    from cae_lib.data import CLASS_NAMES
-
-    path = tmp_path_factory.mktemp("data") / "tiny.zip"
-    rng = np.random.default_rng(0)
-    with zipfile.ZipFile(path, "w") as zf:
-        for name in CLASS_NAMES:
-            for i in range(100):
-                small = rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
-                image = cv2.resize(small, (32, 32), interpolation=cv2.INTER_LINEAR)
-                part = "train" if i < 80 else "test"
-                zf.writestr(f"cifar/{part}/{name}/{i:04d}.png", cv2.imencode(".png", image)[1].tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -260,3 +260,22 @@ def test_codecs_are_found_by_name():
     assert C.get_codec("pca") is C.PCA and C.get_codec("thumbnail") is C.Thumbnail
     with pytest.raises(ValueError, match="codec must be one of"):
         C.get_codec("jpeg2")
+
+
+def test_measure_reports_the_payload_rate_beside_the_file_rate():
+    class Headed(C.Thumbnail):  # a thumbnail behind a 16-byte header, as a file format would write it
+        def encode(self, images):
+            return [b"H" * 16 + p for p in super().encode(images)]
+
+        def decode(self, payloads, image_shape):
+            return super().decode([p[16:] for p in payloads], image_shape)
+
+        def payload_size(self, data):
+            return len(data) - 16
+
+    data = _task_data()
+    plain, headed = C.measure(C.Thumbnail(4), data), C.measure(Headed(4), data)
+    assert list(plain)[list(plain).index("bpp") + 1] == "bpp_payload" and set(C.RATES) <= set(plain)
+    assert plain["bpp_payload"] == plain["bpp"] == 48 * 8 / 256  # the default: the whole payload
+    assert headed["bpp"] == (48 + 16) * 8 / 256 and headed["bpp_payload"] == 48 * 8 / 256
+    assert headed["psnr_global_db"] == plain["psnr_global_db"]

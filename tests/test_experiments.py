@@ -13,11 +13,12 @@ def test_every_experiment_builds_a_valid_config():
 
 
 def test_chapters_partition_the_experiments():
-    by_chapter = [experiments.names(ch) for ch in (1, 2, 3, 4)]
+    by_chapter = [experiments.names(ch) for ch in (1, 2, 3, 4, 5)]
     assert sum(map(len, by_chapter)) == len(experiments.names())
     assert by_chapter[0] == ["given_bce", "given_mse"]
     assert by_chapter[2] == ["colorize", "colorize_unet", "colorize_classes"]
     assert all(isinstance(experiments.experiment(n, profile="smoke").task, Denoise) for n in by_chapter[3])
+    assert by_chapter[4] == list(experiments.CODEC_LAMBDAS) and experiments.CODEC in by_chapter[4]
 
 
 def test_the_searches_settings_build_a_search():

@@ -39,8 +39,10 @@ from cae_lib.registry import Registry
 __all__ = ["Codec", "CODECS", "register", "get_codec", "bits_per_pixel", "measure", "measure_all", "by_family",
            "rows_at", "RATES"]
 
-#: The rate axes a record carries: values kept per image (a float each) and bits per pixel (real bytes).
-RATES = {"latent_size": "values kept per image", "bpp": "bits per pixel"}
+#: The rate axes a record carries: values kept per image (a float each), bits per pixel (real bytes) and
+#: bits per pixel of the entropy-coded payload alone (:meth:`Codec.payload_size`).
+RATES = {"latent_size": "values kept per image", "bpp": "bits per pixel",
+         "bpp_payload": "bits per pixel, entropy-coded payload alone"}
 
 
 class Codec:
@@ -65,6 +67,17 @@ class Codec:
     def decode(self, payloads: Sequence[bytes], image_shape: tuple[int, int, int]) -> np.ndarray:
         """float32 images ``(N, H, W, C)`` in [0, 1] from :meth:`encode`'s output."""
         raise NotImplementedError
+
+    def payload_size(self, data: bytes) -> int:
+        """The bytes of the entropy-coded payload alone, without headers or tables (a file format's codec overrides it).
+
+        The default is the whole of ``data``: a codec whose output is all payload.
+
+        Example:
+            >>> Codec().payload_size(b"abc")
+            3
+        """
+        return len(data)
 
     def values_kept(self, image_shape: tuple[int, int, int]) -> int | None:
         """Values per image the code holds (``None`` where that means nothing, as for an entropy-coded file)."""
@@ -112,8 +125,10 @@ def measure(codec: Codec, data) -> dict:
             into the uint8 images they were scaled from.
 
     Returns:
-        ``{"codec", "family", "latent_size", "bpp", "bytes_per_image", "mse", "psnr_global_db",
-        "psnr_mean_db", "ssim"}``; ``latent_size`` is the values kept (``None`` where meaningless).
+        ``{"codec", "family", "latent_size", "bpp", "bpp_payload", "bytes_per_image", "mse",
+        "psnr_global_db", "psnr_mean_db", "ssim"}``; ``latent_size`` is the values kept (``None``
+        where meaningless); ``bpp`` counts whole payloads, ``bpp_payload`` their
+        :meth:`Codec.payload_size` (the same, but for file formats with headers).
 
     Raises:
         ValueError: the codec's output is not one payload per image, or its decoding has another shape.
@@ -131,6 +146,7 @@ def measure(codec: Codec, data) -> dict:
         "family": codec.family,
         "latent_size": codec.values_kept(images.shape[1:]),
         "bpp": bits_per_pixel(payloads, images.shape),
+        "bpp_payload": 8.0 * sum(codec.payload_size(p) for p in payloads) / int(np.prod(images.shape[:3])),
         "bytes_per_image": sum(len(p) for p in payloads) / len(payloads),
         **{k: scores[k] for k in _RECORD_METRICS},
     }

@@ -7,6 +7,7 @@ task (module)                 input                                     target
 ``Colorize`` (colorize)       L*/100, one channel                       a*/128, b*/128 (:mod:`cae_lib.color`)
 ``ColourClasses`` (colorize)  L*/100                                    a*b*/128, predicted as colour classes
 ``Denoise`` (denoise)         RGB + Gaussian noise of sigma, clipped    the clean RGB
+``RateDistortion`` (compress) RGB in [0, 1], through a quantized latent the same RGB, for bits and distortion
 ============================  ========================================  ==========================================
 
 :mod:`cae_lib.tasks.base` holds the :class:`Task` interface, the registry,
@@ -21,14 +22,15 @@ Example:
     {'name': 'denoise', 'sigma': 0.1}
     >>> task_from_dict({"name": "colorize"}) == Colorize()
     True
-    >>> {"reconstruct", "colorize", "colour_classes", "denoise"} <= set(TASKS)
+    >>> {"reconstruct", "colorize", "colour_classes", "denoise", "rate_distortion"} <= set(TASKS)
     True
 """
 
-from cae_lib.tasks import base, colorize, denoise, reconstruct
+from cae_lib.tasks import base, colorize, compress, denoise, reconstruct
 from cae_lib.tasks.base import *  # noqa: F403
 from cae_lib.tasks.colorize import *  # noqa: F403
+from cae_lib.tasks.compress import *  # noqa: F403
 from cae_lib.tasks.denoise import *  # noqa: F403
 from cae_lib.tasks.reconstruct import *  # noqa: F403
 
-__all__ = [*base.__all__, *reconstruct.__all__, *colorize.__all__, *denoise.__all__]
+__all__ = [*base.__all__, *reconstruct.__all__, *colorize.__all__, *denoise.__all__, *compress.__all__]

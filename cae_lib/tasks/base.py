@@ -115,6 +115,13 @@ class Task:
         """A hint appended to a channel mismatch: how to build a fitting model."""
         return ""
 
+    def build_model(self, config, name: str):
+        """The untrained network of ``config`` (a :class:`~cae_lib.training.RunConfig`): by default
+        :func:`cae_lib.models.build_cae` of its spec; a task whose network is more than an autoencoder overrides it."""
+        from cae_lib.models import build_cae
+
+        return build_cae(config.model, name=name)
+
     def keras_loss(self, config, data: TaskData):
         """The loss ``model.compile`` gets: by default the config's loss name."""
         return config.loss
