@@ -232,6 +232,18 @@ def write_new_file(target, data: bytes, *, force: bool = False) -> None:
         raise ValueError(f"{target}: could not be written ({exc.strerror or exc})") from None
 
 
+def _png_bytes(rgb, target) -> bytes:
+    """An RGB float image in [0, 1] as the bytes of a file in ``target``'s format (by its suffix), 8 bits."""
+    import cv2
+    import numpy as np
+
+    pixels = np.round(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(target.suffix.lower() or ".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"{target}: OpenCV could not encode the image as {target.suffix}")
+    return encoded.tobytes()
+
+
 def _codec_targets(inputs: list[str], out: str, suffix: str) -> list:
     """One output per input in folder ``out`` (``<stem><suffix>``), or ``out`` itself for one input naming a file."""
     from pathlib import Path
@@ -291,8 +303,6 @@ def _cmd_compress(args) -> int:
 
 
 def _cmd_decompress(args) -> int:
-    import cv2
-    import numpy as np
 
     from cae_lib.codecs import container
 
@@ -317,18 +327,12 @@ def _cmd_decompress(args) -> int:
             (rgb,) = codecs[name].decode([data])
         except container.FormatError as exc:
             raise ValueError(f"{path}: {exc}") from None
-        pixels = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-        ok, png = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
-        if not ok:
-            raise ValueError(f"{target}: PNG encoding failed")
-        write_new_file(target, png.tobytes(), force=args.force)
-        print(f"{path} -> {target} ({pixels.shape[1]}x{pixels.shape[0]}, model {name})")
+        write_new_file(target, _png_bytes(rgb, target), force=args.force)
+        print(f"{path} -> {target} ({rgb.shape[1]}x{rgb.shape[0]}, model {name})")
     return 0
 
 
 def _cmd_colorize(args) -> int:
-    import cv2
-    import numpy as np
 
     from cae_lib import experiments
     from cae_lib.data import load_data
@@ -347,10 +351,7 @@ def _cmd_colorize(args) -> int:
     task = at_temperature(config.task, args.temperature)
     for path, image, target in zip(args.inputs, images, targets):
         rgb = colorize_image(result.model, image, task=task, work_size=args.work_size)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        bgr = cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
-        if not cv2.imwrite(str(target), bgr):
-            raise ValueError(f"{target}: could not be written")
+        write_new_file(target, _png_bytes(rgb, target), force=args.force)
         print(f"{path} -> {target} ({rgb.shape[1]}x{rgb.shape[0]})")
     return 0
 

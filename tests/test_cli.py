@@ -124,6 +124,22 @@ def test_colorize_never_overwrites_an_input_even_with_force(tmp_path, colorize_a
     assert src.read_bytes() == before
 
 
+@pytest.mark.slow
+def test_colorize_force_replaces_a_symlinked_name_never_the_file_it_points_to(tmp_path, colorize_args, capsys):
+    src = _png(tmp_path / "photo.png", np.full((8, 8, 3), 90, np.uint8))
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.png"
+    victim.write_bytes(b"someone else's file")
+    (out / "photo_colorized.png").symlink_to(victim)
+    assert main(["colorize", str(src), "-o", str(out), *colorize_args]) == 2  # an existing name, even a link
+    assert main(["colorize", str(src), "-o", str(out), "--force", *colorize_args]) == 0
+    assert victim.read_bytes() == b"someone else's file"
+    assert not (out / "photo_colorized.png").is_symlink()
+    assert cv2.imread(str(out / "photo_colorized.png")).shape == (8, 8, 3)
+    assert sorted(p.name for p in out.iterdir()) == ["photo_colorized.png"]  # no temporary file left
+
+
 def _bad_input(folder, kind):
     path = folder / f"{kind}.png"
     if kind == "zero-size":
