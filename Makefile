@@ -50,7 +50,9 @@ runs: $(STAMP)
 	$(BIN)/cae train --all --verbose 2
 
 # CAE_BOOK_BUILD keeps training progress bars out of the built pages (one line per run).
+# `cae runs status` first says how many runs the build would train, and how to import them instead.
 book: install
+	@$(BIN)/cae runs status || true
 	CAE_BOOK_BUILD=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build book/ $(BOOK_FLAGS)
 
 # The book as one PDF through LaTeX (Debian: texlive-latex-recommended texlive-latex-extra

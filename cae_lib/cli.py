@@ -12,6 +12,7 @@ Examples::
     cae decompress small/*.cae -o back/  # back/photo.png, exactly what the encoder reconstructed
     cae runs export book-runs.zip        # every finished run, search and cached result
     cae runs import book-runs.zip        # checked against this data and code first
+    cae runs status                      # which of the book's runs the cache holds
 
 Every error is one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -189,6 +190,10 @@ def _output_paths(inputs: list[str], out: str, force: bool) -> list:
 def _cmd_runs(args) -> int:
     from cae_lib import archive
 
+    if args.action == "status":
+        return _runs_status(args)
+    if args.file is None:
+        raise ValueError(f"`cae runs {args.action}` needs the archive: cae runs {args.action} FILE")
     if args.action == "export":
         found = archive.export(args.file, cache_dir=args.cache)
         size = os.path.getsize(args.file) / 2**20
@@ -332,6 +337,24 @@ def _cmd_decompress(args) -> int:
     return 0
 
 
+def _runs_status(args) -> int:
+    """How many of the book's runs this cache holds finished for the profile; what to do about the rest."""
+    from cae_lib import experiments
+    from cae_lib.data import load_data
+    from cae_lib.training import cached_summary
+
+    configs = {name: experiments.experiment(name, profile=args.profile) for name in experiments.names()}
+    rows = cached_summary(configs, data=load_data(args.source), cache_dir=args.cache)
+    missing = [row["run"] for row in rows if row["epochs"] == "not in the cache"]
+    profile = next(iter(configs.values())).profile
+    print(f"{len(rows) - len(missing)} of the book's {len(rows)} runs are in the cache ({profile} profile)")
+    if missing and profile == "full":
+        print(f"building the book will first train {len(missing)} runs ({', '.join(missing)}): on two CPU cores "
+              "that takes hours. To skip the training, import the published runs: "
+              "`cae runs import FILE` (see the README, 'The published runs').")
+    return 0
+
+
 def _cmd_colorize(args) -> int:
 
     from cae_lib import experiments
@@ -429,10 +452,12 @@ def _parser() -> argparse.ArgumentParser:
                        ".cae files written by `cae compress`", "output folder (or a .png file, for one input)",
                        _cmd_decompress)
 
-    p = sub.add_parser("runs", help="export the run cache to one archive, or import one (checked before it lands)")
-    p.add_argument("action", choices=("export", "import"))
-    p.add_argument("file", metavar="FILE", help="the archive (a zip; export never overwrites one)")
-    p.add_argument("--source", help="import: the CIFAR-10 copy the runs must belong to (default: CAE_DATA)")
+    p = sub.add_parser("runs", help="export the run cache to one archive, import one (checked before it lands), "
+                                    "or say which of the book's runs the cache holds")
+    p.add_argument("action", choices=("export", "import", "status"))
+    p.add_argument("file", metavar="FILE", nargs="?", help="the archive (a zip; export never overwrites one)")
+    p.add_argument("--source", help="import, status: the CIFAR-10 copy the runs belong to (default: CAE_DATA)")
+    p.add_argument("--profile", choices=PROFILE_CHOICES, help="status: default CAE_PROFILE, else full")
     p.add_argument("--cache", help="cache folder (default: CAE_CACHE, else ~/.cache/cae_lib/runs)")
     p.set_defaults(func=_cmd_runs)
     return parser

@@ -174,3 +174,20 @@ def test_read_image_converts_alpha_and_16_bit(tmp_path):
     np.testing.assert_allclose(read_image(str(tmp_path / "a.png"))[0, 0], [1.0, 0.0, 0.0])
     deep = np.full((4, 4), 65535, np.uint16)
     np.testing.assert_allclose(read_image(str(_png(tmp_path / "d.png", deep))), 1.0)
+
+
+def test_runs_status_counts_the_finished_runs_and_says_how_to_skip_the_training(tiny_zip, tmp_path, capsys):
+    from cae_lib import experiments
+
+    args = ["runs", "status", "--source", str(tiny_zip), "--cache", str(tmp_path)]
+    assert main([*args, "--profile", "full"]) == 0
+    out = capsys.readouterr().out
+    assert f"0 of the book's {len(experiments.names())} runs are in the cache (full profile)" in out
+    assert "cae runs import FILE" in out
+    assert main([*args, "--profile", "smoke"]) == 0
+    assert "cae runs import" not in capsys.readouterr().out  # a smoke build trains in minutes
+
+
+def test_runs_export_and_import_need_the_archive(capsys):
+    assert main(["runs", "export"]) == 2
+    assert "needs the archive" in capsys.readouterr().err
