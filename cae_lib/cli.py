@@ -135,10 +135,13 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def read_image(path: str):
-    """An image file as RGB (or grey) floats in [0, 1]; ``ValueError`` with one line for a bad file.
+    """An image file as RGB (or grey) floats in [0, 1], as a viewer shows it; ``ValueError`` with one line for a bad file.
 
     Colour (BGR or BGRA: the alpha channel is dropped) is returned as RGB,
-    greyscale as ``(H, W)``; 16-bit images are scaled by 65535.
+    greyscale as ``(H, W)``; 16-bit images are scaled by 65535. An EXIF
+    orientation (a phone's portrait photograph) is applied, as every viewer
+    applies it. A file of several frames (an animated GIF, a multi-page TIFF)
+    is refused: which frame was meant is the user's choice, not ours.
     """
     from pathlib import Path
 
@@ -152,9 +155,15 @@ def read_image(path: str):
         raise ValueError(f"{path}: not a file")
     if p.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes)")
-    image = cv2.imdecode(np.fromfile(str(p), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    raw = np.fromfile(str(p), dtype=np.uint8)
+    # IMREAD_UNCHANGED would ignore the EXIF orientation; any depth and any colour keep 16 bits and grey
+    image = cv2.imdecode(raw, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.size == 0:
         raise ValueError(f"{path}: not an image OpenCV can read (PNG, JPEG, BMP, TIFF, WebP)")
+    frames = _frame_count(raw)
+    if frames > 1:
+        raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
+                         "save the one you mean as an image of its own")
     scale = 65535.0 if image.dtype == np.uint16 else 255.0 if image.dtype == np.uint8 else None
     if scale is None:
         raise ValueError(f"{path}: unsupported pixel type {image.dtype}; save it as 8- or 16-bit")
@@ -168,11 +177,24 @@ def read_image(path: str):
     return image
 
 
+def _frame_count(raw) -> int:
+    """Frames (pages) OpenCV finds in an encoded image; 1 where it cannot count them."""
+    import cv2
+
+    try:
+        ok, frames = cv2.imdecodemulti(raw, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error:
+        return 1
+    return len(frames) if ok and frames else 1
+
+
 def _output_paths(inputs: list[str], out: str, force: bool) -> list:
     from pathlib import Path
 
     out_path = Path(out)
     single_file = len(inputs) == 1 and out_path.suffix.lower() in IMAGE_SUFFIXES and not out_path.is_dir()
+    if not single_file and out_path.exists() and not out_path.is_dir():
+        raise ValueError(f"{out}: an existing file, not a folder; give -o a folder (or, for one input, an image name)")
     targets = [out_path] if single_file else [out_path / f"{Path(i).stem}_colorized.png" for i in inputs]
     sources = {Path(i).resolve() for i in inputs}
     if len({t.resolve() for t in targets}) != len(targets):
@@ -465,18 +487,33 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    import signal
+    import threading
+
     args = _parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # a SIGTERM stops a command like Ctrl-C does
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.func(args)
     except KeyError as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
     except (ValueError, OSError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("interrupted: a run resumes from its last completed epoch when started again", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        print(f"interrupted ({signal.Signals(signum).name}): a run resumes from its last completed epoch when "
+              "started again; no output was left half-written", file=sys.stderr)
+        return 128 + signum
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 2
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt(signum)
 
 
 if __name__ == "__main__":

@@ -191,3 +191,67 @@ def test_runs_status_counts_the_finished_runs_and_says_how_to_skip_the_training(
 def test_runs_export_and_import_need_the_archive(capsys):
     assert main(["runs", "export"]) == 2
     assert "needs the archive" in capsys.readouterr().err
+
+
+def _jpeg_with_orientation(image, orientation: int) -> bytes:
+    """A JPEG of ``image`` with an EXIF APP1 segment holding only the Orientation tag (0x0112), built by hand."""
+    import struct
+
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 0)
+    app1 = b"Exif\x00\x00" + tiff
+    jpeg = cv2.imencode(".jpg", image)[1].tobytes()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+def test_read_image_applies_the_exif_orientation_as_viewers_do(tmp_path):
+    from cae_lib.cli import read_image
+
+    image = np.zeros((16, 32, 3), np.uint8)
+    image[:, :16] = 255  # left half white
+    path = tmp_path / "portrait.jpg"
+    path.write_bytes(_jpeg_with_orientation(image, 6))  # 6: rotate 90 degrees clockwise to display
+    shown = read_image(str(path))
+    assert shown.shape == (32, 16, 3)
+    assert shown[:8].mean() > 0.9 and shown[-8:].mean() < 0.1  # the white half is now on top
+
+
+def test_read_image_refuses_a_file_of_several_frames(tmp_path, capsys):
+    from cae_lib.cli import read_image
+
+    ok, data = cv2.imencodemulti(".tiff", [np.full((4, 4, 3), v, np.uint8) for v in (0, 100, 200)])
+    assert ok
+    path = tmp_path / "pages.tiff"
+    path.write_bytes(data.tobytes())
+    with pytest.raises(ValueError, match="holds 3 frames"):
+        read_image(str(path))
+    assert main(["colorize", str(path), "-o", str(tmp_path / "out"), "--profile", "smoke"]) == 2
+    assert "holds 3 frames" in capsys.readouterr().err
+
+
+def test_colorize_refuses_an_existing_file_as_the_output_folder_before_loading_anything(tmp_path, capsys):
+    inputs = [_png(tmp_path / f"{n}.png", np.zeros((4, 4, 3), np.uint8)) for n in ("a", "b")]
+    (tmp_path / "taken").write_text("a file")
+    assert main(["colorize", *map(str, inputs), "-o", str(tmp_path / "taken"), "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "an existing file, not a folder" in err[0]
+
+
+def test_sigterm_is_handled_like_ctrl_c(monkeypatch, capsys):
+    import os
+    import signal
+    import time
+
+    from cae_lib import cli
+
+    def terminated_while_working(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "_cmd_list", terminated_while_working)
+    assert main(["list"]) == 128 + signal.SIGTERM
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted (SIGTERM)" in err[0] and "resumes" in err[0]
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back
