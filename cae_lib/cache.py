@@ -68,6 +68,7 @@ __all__ = [
     "move_aside",
     "locked",
     "ensure_dir",
+    "refuse_link",
     "memo",
 ]
 
@@ -113,6 +114,31 @@ def _fs_error(action: str, path: Path, exc: OSError) -> CacheError:
         17: "a file stands where a folder should be: remove it or set CAE_CACHE to a folder",
     }.get(exc.errno or 0, "check the path, or set CAE_CACHE to another folder")
     return CacheError(f"cannot {action} {path}: {reason}; {hint}")
+
+
+def refuse_link(path: Path, what: str = "cache folder") -> Path:
+    """``path`` itself, unless it is a symbolic link: the cache never writes, moves or deletes through one.
+
+    A link planted where a run's folder or its ``progress`` folder belongs would
+    make the per-epoch checkpoint delete files elsewhere; such a link is refused
+    with one line, and nothing is followed.
+
+    Raises:
+        CacheError: ``path`` is a symbolic link (the message names where it points).
+
+    Example:
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> (root / "run").symlink_to(root)
+        >>> refuse_link(root / "run")
+        Traceback (most recent call last):
+        ...
+        cae_lib.cache.CacheError: cannot use ... is a symbolic link (to ...); the cache never writes or deletes through links, so remove the link
+    """
+    if path.is_symlink():
+        raise CacheError(f"cannot use {path}: the {what} is a symbolic link (to {os.readlink(path)}); the cache "
+                         "never writes or deletes through links, so remove the link")
+    return path
 
 
 def ensure_dir(path: Path) -> Path:
@@ -328,7 +354,7 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
 
     validate.name(name, "cache.memo name")  # it names a folder of the cache
     key = keys.digest({"name": name, **key_fields})
-    folder = entry_dir(cache_root(cache_dir) / "results", name, key)
+    folder = refuse_link(entry_dir(cache_root(cache_dir) / "results", name, key), "cached result's folder")
 
     def load():
         if not (folder / MANIFEST).exists():

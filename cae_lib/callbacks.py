@@ -178,7 +178,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self._best_name = None
 
     def on_train_begin(self, logs=None):
-        cache.ensure_dir(self.folder)
+        cache.ensure_dir(cache.refuse_link(self.folder, "run's progress folder"))
         progress = read_progress(self.folder) if (self.folder / STATE).exists() else None
         if progress is not None and progress.best_weights is not None:
             self._best_name = progress.best_weights.name

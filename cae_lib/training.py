@@ -534,6 +534,7 @@ def run(
     """
     retrain = retrain_requested(retrain)
     arrays, key, path = locate(config, data, cache_dir)
+    cache.refuse_link(path, "run folder")
     if not retrain:
         found = _try_load(config, key, path)
         if found is not None:
@@ -548,8 +549,8 @@ def run(
             if previous.exists():
                 shutil.rmtree(previous)
             path.rename(previous)
-        cache.ensure_dir(path)
-        progress_dir = path / "progress"
+        cache.ensure_dir(cache.refuse_link(path, "run folder"))
+        progress_dir = cache.refuse_link(path / "progress", "run's progress folder")
         model, progress = _resume(config, progress_dir, strategy)
         if model is None:
             with strategy.scope() if strategy is not None else contextlib.nullcontext():

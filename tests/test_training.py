@@ -23,7 +23,7 @@ from cae_lib import cache, metrics, tasks
 from cae_lib.data import CLASS_NAMES, CifarData, split_digest, split_indices
 from cae_lib.models import CAESpec, colorization_spec
 from cae_lib.tasks import Colorize, Denoise
-from cae_lib.training import CACHE_STAMP, OPTIMIZERS, RunConfig, retrain_requested, run, run_dir
+from cae_lib.training import CACHE_STAMP, OPTIMIZERS, RunConfig, locate, retrain_requested, run, run_dir
 
 pytestmark = pytest.mark.slow
 WORKER = Path(__file__).with_name("_run_worker.py")
@@ -530,3 +530,23 @@ def test_cached_summary_reads_the_cache_without_training(tiny_data, tmp_path):
     assert rows[1]["epochs"] == "not in the cache" and not (tmp_path / rows[1]["run"]).exists()
     assert config_rows({"x": _config()}, ("loss", "batch_size")) == [{"run": "x", "loss": "binary_crossentropy",
                                                                        "batch_size": 16}]
+
+
+@pytest.mark.parametrize("planted", ["run folder", "progress folder"])
+def test_a_symlink_planted_in_the_cache_is_refused_and_what_it_points_to_is_untouched(tiny_data, tmp_path, planted):
+    cfg = _config(name="linked")
+    _, _, path = locate(cfg, tiny_data, tmp_path / "cache")
+    victim = tmp_path / "elsewhere"
+    victim.mkdir()
+    for name in ("weights.keras", "best.npz", "notes.txt"):
+        (victim / name).write_bytes(b"not the cache's")
+    if planted == "run folder":
+        path.parent.mkdir(parents=True)
+        path.symlink_to(victim)
+    else:
+        path.mkdir(parents=True)
+        (path / "progress").symlink_to(victim)
+    with pytest.raises(cache.CacheError, match="symbolic link"):
+        run(cfg, data=tiny_data, cache_dir=tmp_path / "cache")
+    assert sorted(p.name for p in victim.iterdir()) == ["best.npz", "notes.txt", "weights.keras"]
+    assert all(p.read_bytes() == b"not the cache's" for p in victim.iterdir())
