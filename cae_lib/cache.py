@@ -69,6 +69,7 @@ __all__ = [
     "locked",
     "ensure_dir",
     "refuse_link",
+    "clean_leftovers",
     "memo",
 ]
 
@@ -179,6 +180,46 @@ def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files of :func:`write_atomically` that a killed writer left in ``folder``.
+
+    Only regular files named like its temporaries (``.<stem>.tmp-<pid><suffix>``) whose process no longer
+    runs are removed; links and everything else are left alone.
+
+    Returns:
+        The files removed.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / ".model.tmp-999999999.keras").write_bytes(b"half")
+        >>> [p.name for p in clean_leftovers(folder)], list(folder.iterdir())
+        (['.model.tmp-999999999.keras'], [])
+    """
+    import re
+
+    removed = []
+    if not folder.is_dir() or folder.is_symlink():
+        return removed
+    for path in folder.iterdir():
+        match = re.fullmatch(r"\..+\.tmp-(\d+)(\.[^.]*)?", path.name)
+        if match and not path.is_symlink() and path.is_file() and not _pid_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def write_bytes(path: Path, payload: bytes) -> None:

@@ -550,6 +550,7 @@ def run(
                 shutil.rmtree(previous)
             path.rename(previous)
         cache.ensure_dir(cache.refuse_link(path, "run folder"))
+        cache.clean_leftovers(path)  # a killed save's temporary file
         progress_dir = cache.refuse_link(path / "progress", "run's progress folder")
         model, progress = _resume(config, progress_dir, strategy)
         if model is None:

@@ -118,8 +118,17 @@ def test_a_profile_that_leaves_a_part_empty_is_refused(monkeypatch, data):
 
     tiny = CifarData(data.images[:100], np.repeat(np.arange(10), 10), CLASS_NAMES, "tiny")
     monkeypatch.setitem(profiles.PROFILES, "smoke", dataclasses.replace(profiles.PROFILES["smoke"], test_per_class=None))
-    with pytest.raises(ValueError, match="no images in the test part|fewer than per_class"):
+    with pytest.raises(ValueError, match="no images in the test part|too few images for the 'smoke' profile"):
         tasks.task_data("reconstruct", "smoke", data=tiny)
+
+
+def test_too_few_images_for_the_profile_says_which_option_to_change(data):
+    tiny = CifarData(data.images[:200], np.repeat(np.arange(10), 20), CLASS_NAMES, "tiny")
+    with pytest.raises(ValueError) as info:
+        tasks.task_data("reconstruct", "smoke", data=tiny)
+    message = str(info.value)
+    assert "too few images for the 'smoke' profile" in message and "--source" in message
+    assert "per_class=" not in message  # no function argument a command-line user cannot set
 
 
 def test_profile_usage_counts_each_part(data):

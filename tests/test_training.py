@@ -550,3 +550,15 @@ def test_a_symlink_planted_in_the_cache_is_refused_and_what_it_points_to_is_unto
         run(cfg, data=tiny_data, cache_dir=tmp_path / "cache")
     assert sorted(p.name for p in victim.iterdir()) == ["best.npz", "notes.txt", "weights.keras"]
     assert all(p.read_bytes() == b"not the cache's" for p in victim.iterdir())
+
+
+def test_a_killed_saves_temporary_file_is_cleaned_on_the_next_run(tiny_data, tmp_path):
+    cfg = _config(name="leftover")
+    _, _, path = locate(cfg, tiny_data, tmp_path)
+    path.mkdir(parents=True)
+    dead = path / ".model.tmp-999999999.keras"  # no process has this id
+    dead.write_bytes(b"half a model")
+    alive = path / f".notes.tmp-{os.getpid()}.json"  # a writer that still runs keeps its file
+    alive.write_bytes(b"{")
+    result = run(cfg, data=tiny_data, cache_dir=tmp_path)
+    assert result.trained and not dead.exists() and alive.exists()

@@ -277,6 +277,13 @@ def task_data(task, profile: str | Profile | None = None, *, split_seed: int = 0
     for part, per_class in (("train", prof.train_per_class), ("val", prof.val_per_class), ("test", prof.test_per_class)):
         index = getattr(split, part)
         if per_class is not None:
+            fewest = int(np.bincount(data.labels[index], minlength=len(data.class_names)).min())
+            if fewest < per_class:
+                raise ValueError(
+                    f"the data has too few images for the {prof.name!r} profile: its {part} part holds {fewest} "
+                    f"images of one class, and the profile takes {per_class} of each; point --source (or CAE_DATA) "
+                    "at a larger copy of CIFAR-10, or use --profile smoke (CAE_PROFILE=smoke)"
+                )
             index = stratified_subset(index, data.labels, per_class, seed=split_seed)
         if len(index) == 0:
             raise ValueError(f"profile {prof.name!r} leaves no images in the {part} part; use a larger subset")
