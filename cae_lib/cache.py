@@ -69,6 +69,8 @@ __all__ = [
     "locked",
     "ensure_dir",
     "refuse_link",
+    "check_owner",
+    "UntrustedError",
     "clean_leftovers",
     "memo",
 ]
@@ -271,14 +273,64 @@ def write_manifest(folder: Path, names: Iterable[str], *, key: str, extra: dict 
     write_json(folder / MANIFEST, {"key": key, "files": files, **(extra or {})})
 
 
+class UntrustedError(CacheError):
+    """An entry of a cache others can write that another user made: refused, never loaded or moved."""
+
+
+def check_owner(folder: Path, names: Iterable[str] = ()) -> None:
+    """In a cache folder that its group or others can write, refuse ``folder`` and files another user owns.
+
+    A shared cache is trusted as far as its owners are: entries made by this
+    user load; an entry another user planted in a group- or world-writable
+    cache is refused with one line naming it and its owner (give each user
+    their own ``CAE_CACHE``, or share one only within a group you trust, with
+    the group's write bit off for everyone else).
+
+    Raises:
+        UntrustedError: ``folder`` (or one of ``names`` in it) belongs to another user.
+
+    Example:
+        >>> import tempfile
+        >>> check_owner(Path(tempfile.mkdtemp()))  # a private folder: nothing to check
+    """
+    import stat
+
+    try:
+        parent_mode = folder.parent.stat().st_mode
+    except OSError:
+        return
+    if not parent_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return
+    me = os.getuid()
+    for path in (folder, folder / MANIFEST, *(folder / n for n in names)):
+        try:
+            owner = path.lstat().st_uid
+        except OSError:
+            continue
+        if owner != me:
+            try:
+                import pwd
+
+                who = f"{pwd.getpwuid(owner).pw_name} (uid {owner})"
+            except (ImportError, KeyError):
+                who = f"uid {owner}"
+            raise UntrustedError(
+                f"refusing {path}: it belongs to {who}, not to you, in {folder.parent}, which others can write; "
+                "the cache loads only entries its own user made (use a CAE_CACHE of your own)"
+            )
+
+
 def verify(folder: Path, names: Iterable[str], *, key: str) -> dict:
     """Check a finished folder against its manifest and return the manifest.
 
     Raises:
+        UntrustedError: another user's entry in a cache others can write (:func:`check_owner`).
         CacheError: the manifest is unreadable, belongs to another key, does
             not list a file, or a file is missing, of another size or of
             another SHA-256.
     """
+    names = list(names)
+    check_owner(folder, names)
     manifest_path = folder / MANIFEST
     manifest = read_json(manifest_path)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
@@ -404,6 +456,8 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
             verify(folder, ["arrays.npz"], key=key)
             with np.load(folder / "arrays.npz", allow_pickle=False) as stored:
                 return {k: stored[k] for k in stored.files}
+        except UntrustedError:
+            raise
         except (CacheError, OSError, ValueError) as exc:
             move_aside(folder, str(exc), what=what)
             return None

@@ -407,6 +407,8 @@ def _try_load(config: RunConfig, key: str, path: Path) -> RunResult | None:
         return None
     try:
         return _load_finished(config, key, path)
+    except cache.UntrustedError:
+        raise
     except cache.CacheError as exc:
         if cache.move_aside(path, str(exc)) is None:
             raise cache.CacheError(f"{exc}; the cache is read-only, so it cannot be retrained there") from None

@@ -562,3 +562,20 @@ def test_a_killed_saves_temporary_file_is_cleaned_on_the_next_run(tiny_data, tmp
     alive.write_bytes(b"{")
     result = run(cfg, data=tiny_data, cache_dir=tmp_path)
     assert result.trained and not dead.exists() and alive.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_another_users_run_in_a_world_writable_cache_is_refused_never_loaded_or_moved(tiny_data, tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir()
+    cfg = _config(name="shared")
+    first = run(cfg, data=tiny_data, cache_dir=root)
+    assert not run(cfg, data=tiny_data, cache_dir=root).trained  # a private cache: our own run loads
+    root.chmod(0o777)
+    assert not run(cfg, data=tiny_data, cache_dir=root).trained  # shared, but still our own entry
+    os.chown(first.path / "model.keras", 54321, 54321)  # as if another user had replaced the model
+    with pytest.raises(cache.UntrustedError, match=r"belongs to uid 54321, not to you"):
+        run(cfg, data=tiny_data, cache_dir=root)
+    assert (first.path / "model.keras").exists() and not list(root.glob("*.broken-*"))  # nothing moved
+    root.chmod(0o755)
+    assert not run(cfg, data=tiny_data, cache_dir=root).trained  # a cache only its owner writes: trusted
