@@ -24,7 +24,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from cae_lib import models, training, tuning
+from cae_lib import cache, models, training, tuning
 from cae_lib.models import CAESpec, given_cae, spec_of
 from cae_lib.tables import markdown_table
 from cae_lib.tuning import CAEHyperModel, LatentBudgetError, best_per_latent, search
@@ -644,3 +644,56 @@ def test_describe_spec_and_trial_models_scored_on_the_test_part(tiny_data, tmp_p
 
     with pytest.raises(CacheError, match="cannot read the weights of trial"):
         tuning.trial_model(result, result.best_per_latent()[0])
+
+
+@pytest.mark.parametrize("values, reason", [
+    ({"latent_channels": 64}, "outside the search space"),
+    ({"kernel_size": 4}, "outside the search space"),
+    ({"learning_rate": 5.0}, "outside the search space"),
+    ({"learning_rate": float("nan")}, "outside the search space"),
+    ({"dropout": 0.5}, "not a hyperparameter of this search"),
+    ("not a dict", "must be a mapping"),
+])
+def test_a_reported_trial_outside_the_space_is_rejected(values, reason):
+    assert reason in CAEHyperModel(latent_budget=1024).rejects(values)
+
+
+def test_a_trial_inside_the_space_and_hyperbands_bookkeeping_are_accepted():
+    hypermodel = CAEHyperModel(latent_budget=1024)
+    assert hypermodel.rejects({"pooling": "max", "latent_channels": 16, "tuner/epochs": 2, "tuner/bracket": 1}) is None
+
+
+def test_a_trial_over_the_budget_is_rejected():
+    values = {"pooling": "max", "latent_channels": 16}  # 8x8x16 = 1,024 values
+    assert CAEHyperModel(latent_budget=1024).rejects(values) is None
+    assert CAEHyperModel(latent_budget=512).rejects(values) is not None
+
+
+@pytest.mark.parametrize("address, refused", [("0.0.0.0", True), ("10.0.0.1", True), ("127.0.0.1", False),
+                                              ("localhost", False), ("::1", False)])
+def test_the_chief_serves_the_oracle_on_loopback_unless_the_network_is_declared_trusted(monkeypatch, address,
+                                                                                        refused):
+    from cae_lib.tuning.search import distributed_role
+
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", address)
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "8000")
+    monkeypatch.delenv("CAE_TUNER_TRUST_NETWORK", raising=False)
+    if refused:
+        with pytest.raises(ValueError, match="no authentication"):
+            distributed_role()
+        monkeypatch.setenv("CAE_TUNER_TRUST_NETWORK", "1")
+    assert distributed_role() == "chief"
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")  # a worker may dial any address
+    monkeypatch.delenv("CAE_TUNER_TRUST_NETWORK", raising=False)
+    assert distributed_role() == "worker"
+
+
+def test_a_hand_edited_best_trial_of_a_finished_search_is_refused(tiny_data, tmp_path):
+    first = _small_search(tiny_data, tmp_path / "cache")
+    results = first.path / "results.json"
+    stored = json.loads(results.read_text())
+    stored["best_trial"]["hyperparameters"]["latent_channels"] = 64  # an 8x8x64 latent: 4,096 values
+    results.write_text(json.dumps(stored))
+    with pytest.raises(cache.CacheError, match="no trial of this search"):
+        _small_search(tiny_data, tmp_path / "cache")

@@ -63,13 +63,21 @@ cache folder (``CAE_CACHE``, a folder all machines share, e.g. over NFS:
 Hyperband continues trials from checkpoints that other workers wrote; random
 and Bayesian searches also work with one local folder per machine)::
 
-    # the chief: serves the oracle on port 8000 and trains nothing
-    KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=0.0.0.0 KERASTUNER_ORACLE_PORT=8000 \\
+    # the chief: serves the oracle on port 8000, on loopback only, and trains nothing
+    KERASTUNER_TUNER_ID=chief KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
         python -m cae_lib tune latent_search --kind hyperband --budget 1024
 
-    # each worker (tuner0, tuner1, ...), given the chief's address
-    KERASTUNER_TUNER_ID=tuner0 KERASTUNER_ORACLE_IP=10.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
+    # each worker (tuner0, tuner1, ...) reaches it through an SSH tunnel to the chief's machine
+    ssh -N -L 8000:127.0.0.1:8000 chief-host &
+    KERASTUNER_TUNER_ID=tuner0 KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
         python -m cae_lib tune latent_search --kind hyperband --budget 1024
+
+keras-tuner's oracle has no authentication: anyone who reaches its port can
+take trials and report scores. The chief therefore refuses an address other
+machines can reach unless ``CAE_TUNER_TRUST_NETWORK=1`` says the network is
+private, and it checks every reported trial against the search space and the
+latent budget (a trial outside them is recorded as ``REJECTED`` and never
+becomes the best); a stored search's best trial is checked again when it loads.
 
     # one machine with two GPUs: the chief and one worker per GPU
     export KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000

@@ -106,7 +106,36 @@ def distributed_role() -> str:
             f"{'is' if len(missing) == 1 else 'are'} not; set {_ENV_ID}=chief on the chief and "
             f"{_ENV_ID}=tuner0, tuner1, ... on the workers, and {_ENV_PORT} everywhere"
         )
-    return "chief" if "chief" in os.environ[_ENV_ID] else "worker"
+    role = "chief" if "chief" in os.environ[_ENV_ID] else "worker"
+    if role == "chief":
+        _check_chief_address(os.environ[_ENV_IP])
+    return role
+
+
+#: Set to ``1`` to let a chief serve keras-tuner's oracle on an address other machines can reach.
+TRUST_NETWORK_ENV = "CAE_TUNER_TRUST_NETWORK"
+
+
+def _check_chief_address(address: str) -> None:
+    """Refuse a chief that would serve the oracle beyond this machine unless the network is declared trusted.
+
+    keras-tuner's oracle speaks unauthenticated gRPC: whoever reaches its port
+    can take trials and report scores. The chief binds to loopback unless
+    :data:`TRUST_NETWORK_ENV` is ``1``; workers elsewhere reach it through an
+    SSH tunnel (``ssh -N -L 8000:127.0.0.1:8000 chief-host``) or a private network.
+    """
+    import ipaddress
+
+    try:
+        loopback = address == "localhost" or ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and os.environ.get(TRUST_NETWORK_ENV) != "1":
+        raise ValueError(
+            f"the chief would serve keras-tuner's oracle on {address}, which other machines can reach, and the "
+            "oracle has no authentication: bind it to 127.0.0.1 and give workers an SSH tunnel "
+            f"(ssh -N -L PORT:127.0.0.1:PORT chief-host), or set {TRUST_NETWORK_ENV}=1 on a private network"
+        )
 
 
 def search_dir(name: str, key: str, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -116,7 +145,10 @@ def search_dir(name: str, key: str, cache_dir: str | os.PathLike | None = None) 
 
 def _trial_row(trial, hypermodel: CAEHyperModel) -> dict:
     values = dict(trial.hyperparameters.values)
-    spec = hypermodel.spec_from_values(values)
+    try:
+        spec = hypermodel.spec_from_values(values)
+    except ValueError:
+        spec = hypermodel.spec  # a row for what was reported; rejects() says why it is no trial of this search
     metrics = trial.metrics
 
     def best(name):
@@ -127,9 +159,11 @@ def _trial_row(trial, hypermodel: CAEHyperModel) -> dict:
 
     epochs = last("epochs_run")
     seconds = last("seconds")
+    rejected = hypermodel.rejects(values)
     return {
         "trial_id": trial.trial_id,
-        "status": str(trial.status),
+        "status": "REJECTED" if rejected else str(trial.status),
+        "rejected": rejected,
         "hyperparameters": values,
         "spec": spec.to_dict(),
         "latent_shape": list(spec.latent_shape),
@@ -431,6 +465,14 @@ def search(
                                space=search_space_rows(declared_space(hypermodel)))
 
     stored = None if overwrite or role != "local" else _finished_result(path, key, max_trials)
+    if stored is not None and stored.get("best_trial") is not None:
+        why = hypermodel.rejects(stored["best_trial"].get("hyperparameters"))
+        if why is None and stored["best_trial"].get("spec") != hypermodel.spec_from_values(
+                stored["best_trial"]["hyperparameters"]).to_dict():
+            why = "its architecture is not the one its hyperparameters describe"
+        if why is not None:
+            raise cache.CacheError(f"{path / 'results.json'}: the stored best trial is no trial of this search "
+                                   f"({why}); move the folder aside and search again (or pass --overwrite)")
     if stored is not None:
         return result(trials=stored["trials"], best_trial=stored["best_trial"], best=best_config(stored["best_trial"]))
 

@@ -201,6 +201,48 @@ class CAEHyperModel(kt.HyperModel):
         low, high = LEARNING_RATE_RANGE
         hp.Float("learning_rate", low, high, sampling="log", default=1e-3)
 
+    def rejects(self, values: dict) -> str | None:
+        """Why a trial's hyperparameter ``values`` are not an architecture of this search, or ``None``.
+
+        A distributed search takes trials from the network: the chief checks
+        every reported trial (and a stored search every recorded one) against
+        the declared space and the latent budget before it can become the best.
+
+        Example:
+            >>> CAEHyperModel(latent_budget=1024).rejects({"latent_channels": 64})
+            'latent_channels = 64 is outside the search space (one of [4, 8, 12, 16])'
+            >>> CAEHyperModel().rejects({}) is None
+            True
+        """
+        import math
+
+        if not isinstance(values, dict):
+            return f"hyperparameters must be a mapping, got {type(values).__name__}"
+        declared = {p.name: p for p in declared_space(self).space}
+        for name, value in values.items():
+            if name.startswith("tuner/"):  # Hyperband's bookkeeping (epochs, bracket, round)
+                continue
+            param = declared.get(name)
+            if param is None:
+                return f"{name!r} is not a hyperparameter of this search"
+            kind = type(param).__name__
+            allowed = (list(param.values) if kind == "Choice" else [param.value] if kind == "Fixed"
+                       else [False, True] if kind == "Boolean" else None)
+            if allowed is not None and value not in allowed:
+                return f"{name} = {value!r} is outside the search space (one of {allowed})"
+            if kind in ("Int", "Float"):
+                low, high = param.min_value, param.max_value
+                if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)
+                                                   and low <= value <= high):
+                    return f"{name} = {value!r} is outside the search space ({low} to {high})"
+        try:
+            spec = self.spec_from_values(values)
+        except ValueError as exc:
+            return f"the values describe no valid architecture ({exc})"
+        if self.latent_budget is not None and spec.latent_size > self.latent_budget:
+            return f"its latent has {spec.latent_size} values, over the budget of {self.latent_budget}"
+        return None
+
     def spec_from_values(self, values: dict) -> CAESpec:
         """The architecture that hyperparameter ``values`` describe (missing ones: defaults).
 
