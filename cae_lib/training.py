@@ -397,8 +397,26 @@ def _load_finished(config: RunConfig, key: str, path: Path) -> RunResult:
             trained=False, epochs_this_call=0,
         )
     except Exception as exc:  # any failure to read means: retrain
-        raise cache.CacheError(f"{path} could not be loaded ({type(exc).__name__}: {exc})") from exc
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise cache.CacheError(f"{path} could not be loaded ({type(exc).__name__}: {first_line})") from exc
+    _check_architecture(config, result.model, path)
     return result
+
+
+def _check_architecture(config: RunConfig, model, path: Path) -> None:
+    """Refuse a cached model whose architecture is not the configuration's (a model file replaced by another)."""
+    from cae_lib.models import spec_of
+
+    try:
+        found = spec_of(model)
+    except ValueError as exc:
+        raise cache.CacheError(f"{path / 'model.keras'} is not a model of this library ({exc})") from None
+    if found != config.model:
+        raise cache.CacheError(
+            f"{path / 'model.keras'} holds another architecture than its configuration (latent "
+            f"{'x'.join(map(str, found.latent_shape))}, not {'x'.join(map(str, config.model.latent_shape))}): "
+            "it was replaced"
+        )
 
 
 def _try_load(config: RunConfig, key: str, path: Path) -> RunResult | None:

@@ -23,7 +23,7 @@ from cae_lib import cache, metrics, tasks
 from cae_lib.data import CLASS_NAMES, CifarData, split_digest, split_indices
 from cae_lib.models import CAESpec, colorization_spec
 from cae_lib.tasks import Colorize, Denoise
-from cae_lib.training import CACHE_STAMP, OPTIMIZERS, RunConfig, locate, retrain_requested, run, run_dir
+from cae_lib.training import ARTIFACTS, CACHE_STAMP, OPTIMIZERS, RunConfig, locate, retrain_requested, run, run_dir
 
 pytestmark = pytest.mark.slow
 WORKER = Path(__file__).with_name("_run_worker.py")
@@ -579,3 +579,27 @@ def test_another_users_run_in_a_world_writable_cache_is_refused_never_loaded_or_
     assert (first.path / "model.keras").exists() and not list(root.glob("*.broken-*"))  # nothing moved
     root.chmod(0o755)
     assert not run(cfg, data=tiny_data, cache_dir=root).trained  # a cache only its owner writes: trusted
+
+
+@pytest.mark.parametrize("replacement", ["another architecture", "not a model"])
+def test_a_replaced_model_file_with_a_recomputed_manifest_is_refused_and_moved_aside(tiny_data, tmp_path,
+                                                                                      replacement):
+    import keras
+
+    from cae_lib.models import build_cae
+
+    cfg = _config(name="replaced")
+    first = run(cfg, data=tiny_data, cache_dir=tmp_path)
+    target = first.path / "model.keras"
+    if replacement == "another architecture":
+        build_cae(CAESpec(filters=(8, 12, 64))).save(target)  # a valid model with a 4,096-value latent
+        match = "another architecture than its configuration"
+    else:
+        keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(target)
+        match = "not a model of this library"
+    cache.write_manifest(first.path, ARTIFACTS, key=first.key, extra={"config_hash": cfg.config_hash()})
+    with pytest.warns(RuntimeWarning, match=match) as caught:
+        again = run(cfg, data=tiny_data, cache_dir=tmp_path)
+    assert again.trained  # retrained, not the old metrics over a foreign model
+    assert len(str(caught[0].message).splitlines()) == 1
+    assert list(tmp_path.glob("replaced-*.broken-*"))  # the replaced folder is kept aside
