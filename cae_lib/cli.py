@@ -28,6 +28,7 @@ import time
 __all__ = [
     "PROFILE_CHOICES",
     "IMAGE_SUFFIXES",
+    "MAX_IMAGE_PIXELS",
     "read_image",
     "write_new_file",
     "main",
@@ -132,9 +133,33 @@ def _cmd_tune(args) -> int:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: The most pixels an input image may have (``--max-pixels`` raises it): 50 megapixels, a large camera's photo.
+#: It is checked from the file's header, before anything is decoded.
+MAX_IMAGE_PIXELS = 50_000_000
 
 
-def read_image(path: str):
+def _header(path) -> tuple[int | None, str, int]:
+    """``(pixels, size as text, frames)`` from an image file's header (Pillow reads no pixels); ``None`` pixels
+    for a format Pillow does not know (OpenCV then decides)."""
+    import re
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's decompression-bomb warning: the caller applies its own limit
+            with Image.open(path) as im:
+                (w, h), frames = im.size, int(getattr(im, "n_frames", 1))
+                return w * h, f"{w}x{h}", frames
+    except Image.DecompressionBombError as exc:  # far beyond Pillow's own limit: its message has the count
+        found = re.findall(r"\d+", str(exc))
+        return (int(found[0]), f"{int(found[0]):,}-pixel", 1) if found else (None, "", 1)
+    except Exception:
+        return None, "", 1
+
+
+def read_image(path: str, max_pixels: int = MAX_IMAGE_PIXELS):
     """An image file as RGB (or grey) floats in [0, 1], as a viewer shows it; ``ValueError`` with one line for a bad file.
 
     Colour (BGR or BGRA: the alpha channel is dropped) is returned as RGB,
@@ -155,12 +180,26 @@ def read_image(path: str):
         raise ValueError(f"{path}: not a file")
     if p.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes)")
+    pixels, size, frames = _header(p)
+    if pixels is not None and pixels > max_pixels:
+        raise ValueError(f"{path}: the image is {size} pixels, more than the limit of {max_pixels:,}; "
+                         "pass --max-pixels to raise it")
+    if frames > 1:
+        raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
+                         "save the one you mean as an image of its own")
     raw = np.fromfile(str(p), dtype=np.uint8)
     # IMREAD_UNCHANGED would ignore the EXIF orientation; any depth and any colour keep 16 bits and grey
-    image = cv2.imdecode(raw, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    try:
+        image = cv2.imdecode(raw, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error as exc:
+        reason = (str(exc).strip().splitlines() or ["?"])[-1]
+        raise ValueError(f"{path}: OpenCV cannot decode it ({reason})") from None
     if image is None or image.size == 0:
         raise ValueError(f"{path}: not an image OpenCV can read (PNG, JPEG, BMP, TIFF, WebP)")
-    frames = _frame_count(raw)
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise ValueError(f"{path}: the image is {image.shape[1]}x{image.shape[0]} pixels, more than the limit of "
+                         f"{max_pixels:,}; pass --max-pixels to raise it")
+    frames = _frame_count(raw) if pixels is None else 1
     if frames > 1:
         raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
                          "save the one you mean as an image of its own")
@@ -314,11 +353,11 @@ def _cmd_compress(args) -> int:
     for target in targets:
         if os.path.lexists(target) and not args.force:
             raise ValueError(f"{target} exists; pass --force to overwrite it")
-    for path in args.inputs:
-        read_image(path)  # every input is checked before a model is loaded or anything is written
+    for path in args.inputs:  # every input is checked before a model is loaded or anything is written
+        read_image(path, args.max_pixels)
     codec = _learned_codec(args.run, args)
-    for path, target in zip(args.inputs, targets):
-        image = read_image(path)
+    for path, target in zip(args.inputs, targets):  # one image in memory at a time
+        image = read_image(path, args.max_pixels)
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=-1)
         pixels = np.round(image * 255).astype(np.uint8)[None]
@@ -385,8 +424,9 @@ def _cmd_colorize(args) -> int:
     from cae_lib.tasks.colorize import at_temperature, colorize_image
     from cae_lib.training import run
 
-    images = [read_image(path) for path in args.inputs]  # every input is checked before anything is written
     targets = _output_paths(args.inputs, args.output, args.force)
+    for path in args.inputs:  # every input is checked before anything is written, one image in memory at a time
+        read_image(path, args.max_pixels)
     config = experiments.experiment(args.run, profile=args.profile)
     if not isinstance(config.task, Colorize):
         raise ValueError(f"run {args.run!r} is not a colorization run (task {config.task.name!r})")
@@ -394,8 +434,8 @@ def _cmd_colorize(args) -> int:
         raise ValueError(f"--temperature applies to colour-class runs; {args.run!r} is a regression run")
     result = run(config, data=load_data(args.source), cache_dir=args.cache, verbose=args.verbose)
     task = at_temperature(config.task, args.temperature)
-    for path, image, target in zip(args.inputs, images, targets):
-        rgb = colorize_image(result.model, image, task=task, work_size=args.work_size)
+    for path, target in zip(args.inputs, targets):
+        rgb = colorize_image(result.model, read_image(path, args.max_pixels), task=task, work_size=args.work_size)
         write_new_file(target, _png_bytes(rgb, target), force=args.force)
         print(f"{path} -> {target} ({rgb.shape[1]}x{rgb.shape[0]})")
     return 0
@@ -451,6 +491,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("inputs", nargs="+", metavar="IN", help=inputs)
         p.add_argument("-o", "--output", required=True, help=output)
         p.add_argument("--force", action="store_true", help="overwrite existing outputs (never an input)")
+        if name != "decompress":
+            p.add_argument("--max-pixels", type=int, default=MAX_IMAGE_PIXELS,
+                           help=f"largest input image, in pixels (default {MAX_IMAGE_PIXELS:,})")
         common(p)
         p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
         p.set_defaults(func=func)

@@ -255,3 +255,47 @@ def test_sigterm_is_handled_like_ctrl_c(monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted (SIGTERM)" in err[0] and "resumes" in err[0]
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A valid PNG signature and IHDR chunk claiming ``width`` x ``height`` pixels, then a tiny IDAT and IEND."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [20000, 40000])
+def test_a_huge_claimed_image_is_refused_from_its_header_before_decoding(tmp_path, side, capsys):
+    from cae_lib.cli import read_image
+
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_claiming(side, side))
+    with pytest.raises(ValueError, match="more than the limit of 50,000,000; pass --max-pixels"):
+        read_image(str(path))
+    assert main(["compress", str(path), "-o", str(tmp_path / "out"), "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-pixels" in err[0]
+
+
+def test_max_pixels_lowers_and_raises_the_limit(tmp_path):
+    from cae_lib.cli import read_image
+
+    path = _png(tmp_path / "small.png", np.zeros((20, 30, 3), np.uint8))
+    assert read_image(str(path)).shape == (20, 30, 3)
+    with pytest.raises(ValueError, match="30x20 pixels, more than the limit of 100"):
+        read_image(str(path), max_pixels=100)
+
+
+def test_an_elongated_image_is_refused_before_it_is_enlarged():
+    from cae_lib.tasks.colorize import work_shape
+
+    with pytest.raises(ValueError, match="more than 4096 on a side"):
+        work_shape(1, 4000, 32, 4)  # 93 bytes of PNG that would have become a 32 x 128,000 image
+    with pytest.raises(ValueError, match="smaller --work-size"):
+        work_shape(1, 1, 20000, 4)
+    assert work_shape(300, 451, 32, 4) == (32, 48)

@@ -152,15 +152,29 @@ def lightness(image) -> np.ndarray:
     return (color.rgb_to_lab(rgb)[..., :1] / color.L_SCALE).astype(np.float32)
 
 
+#: The longest side, in pixels, an image may be colorized at (its colour is predicted at a few dozen).
+MAX_WORK_SIDE = 4096
+
+
 def work_shape(height: int, width: int, work_size: int, multiple: int) -> tuple[int, int]:
     """The size an image is colorized at: its shorter side near ``work_size``, both sides multiples of ``multiple``.
+
+    Raises:
+        ValueError: either side would exceed :data:`MAX_WORK_SIDE` (a large ``work_size``, or a very
+            elongated image whose long side follows its short one).
 
     Example:
         >>> work_shape(300, 451, 32, 4)
         (32, 48)
     """
     scale = work_size / min(height, width)
-    return tuple(max(multiple, int(round(side * scale / multiple)) * multiple) for side in (height, width))
+    shape = tuple(max(multiple, int(round(side * scale / multiple)) * multiple) for side in (height, width))
+    if max(shape) > MAX_WORK_SIDE:
+        raise ValueError(
+            f"a {width}x{height} image colorized with its shorter side at {work_size} pixels would be "
+            f"{shape[1]}x{shape[0]}, more than {MAX_WORK_SIDE} on a side; crop it, or use a smaller --work-size"
+        )
+    return shape
 
 
 def colorize_image(model, image, *, task=None, work_size: int = 32) -> np.ndarray:
