@@ -50,7 +50,6 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-import imagecodecs
 import numpy as np
 
 from cae_lib.codecs.base import CODECS, Codec, register
@@ -108,6 +107,8 @@ class ImageCodec(Codec):
 
     def encode_image(self, image: np.ndarray) -> bytes:
         """The file of one uint8 ``(H, W, 3)`` image: ``imagecodecs.{fmt}_encode(image, level=quality, **options)``."""
+        import imagecodecs  # imported when used: listing or choosing codecs needs no codec library
+
         encoder = getattr(imagecodecs, f"{self.fmt}_encode")
         return bytes(encoder(np.ascontiguousarray(image), level=self.quality, **self.options))
 
@@ -125,6 +126,8 @@ class ImageCodec(Codec):
         Raises:
             ValueError: a file decodes to another shape than ``image_shape``.
         """
+        import imagecodecs
+
         decoder = getattr(imagecodecs, f"{self.fmt}_decode")
         shape = tuple(int(s) for s in image_shape)
         out = np.empty((len(payloads), *shape), np.float32)
