@@ -35,7 +35,7 @@ import numpy as np
 from cae_lib import bdrate
 from cae_lib.codecs.base import by_family, measure
 
-__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_text", "jpeg_bias", "nearest_rows",
+__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_table", "bd_text", "strongest", "smallest_bpp", "jpeg_bias", "nearest_rows",
            "blog_verdict", "estimate_columns", "agreement_rows", "agreement_facts", "latent_bits_rows", "as_they_are",
            "run_rows", "equal_bits_images", "photo_round_trip", "library_versions",
            "RECORD_COLUMNS"]
@@ -163,6 +163,58 @@ def bd_rates(rows: Sequence[Mapping], test: str, anchors: Sequence[str] | None =
             row["note"] = str(exc)
         out.append(row)
     return out
+
+
+def bd_table(rows: Sequence[Mapping], test: str, anchors: Sequence[str], rate_range: tuple[float, float]) -> list[dict]:
+    """BD-rates of ``test`` against each anchor over every point of both curves and over ``rate_range`` alone.
+
+    Returns:
+        One row per anchor: ``{"anchor", "bd_rate_pct", "bd_rate_range_pct", "note"}`` (``None`` where a
+        figure cannot be computed, the reason in ``note``).
+
+    Example:
+        >>> rows = [{"family": "A", "bpp": b, "psnr_global_db": 20 + 5 * b} for b in (1, 2, 3, 4, 5)]
+        >>> rows += [{"family": "B", "bpp": b / 2, "psnr_global_db": 20 + 5 * b} for b in (1, 2, 3, 4, 5)]
+        >>> [round(bd_table(rows, "B", ["A"], (0.5, 4))[0][k], 1) for k in ("bd_rate_pct", "bd_rate_range_pct")]
+        [-50.0, -50.0]
+    """
+    whole = bd_rates(rows, test, anchors)
+    ranged = bd_rates(rows, test, anchors, rate_range=rate_range)
+    out = []
+    for a, r in zip(whole, ranged):
+        notes = [f"all points: {a['note']}" if a["note"] else "",
+                 f"{rate_range[0]:g} to {rate_range[1]:g} bpp: {r['note']}" if r["note"] else ""]
+        out.append({"anchor": a["anchor"], "bd_rate_pct": a["bd_rate_pct"], "bd_rate_range_pct": r["bd_rate_pct"],
+                    "note": "; ".join(n for n in notes if n)})
+    return out
+
+
+def strongest(table: Sequence[Mapping], column: str = "bd_rate_pct") -> dict:
+    """The anchor the learned codec needs most extra bits against (largest BD-rate), as prose.
+
+    Example:
+        >>> strongest([{"anchor": "A", "bd_rate_pct": 5.0}, {"anchor": "B", "bd_rate_pct": 40.0}])["strongest"]
+        'B (the learned codec needs +40.0 % bits against it)'
+    """
+    known = [r for r in table if r.get(column) is not None]
+    if not known:
+        return {"strongest": "not measurable here (no curve overlaps the learned codec's)"}
+    top = max(known, key=lambda r: r[column])
+    verb = "needs" if top[column] > 0 else "saves"
+    return {"strongest": f"{top['anchor']} (the learned codec {verb} {bd_text(top[column])} bits against it)"}
+
+
+def smallest_bpp(rows: Sequence[Mapping], family: str, rate: str = "bpp") -> float:
+    """The lowest rate any point of ``family`` reaches (a container's floor, for the classical codecs).
+
+    Example:
+        >>> smallest_bpp([{"family": "A", "bpp": 3.0}, {"family": "A", "bpp": 2.5}, {"family": "B", "bpp": 1.0}], "A")
+        2.5
+    """
+    rates = [r[rate] for r in rows if r["family"] == family]
+    if not rates:
+        raise ValueError(f"no records of family {family!r}")
+    return float(min(rates))
 
 
 def jpeg_bias(mirror, clean, qualities: Sequence[int] = (50, 75, 90)) -> list[dict]:
@@ -326,12 +378,16 @@ def run_rows(results: Mapping[str, object], lambdas: Mapping[str, float]) -> lis
 
 
 def equal_bits_images(codecs: Sequence, rows: Sequence[Mapping], images: np.ndarray, at: float) -> dict:
-    """Each family's codec nearest ``at`` bits per pixel applied to uint8 ``images``: ``{label: decoded}``."""
+    """Each family's codec nearest ``at`` bits per pixel applied to uint8 ``images``: ``{label: decoded}``.
+
+    A label is the family and the rate on two lines (``"JPEG\n5.11 bpp"``), short enough for a figure's row.
+    """
     by_label = {c.label(): c for c in codecs}
     out = {}
-    for row in nearest_rows(rows, at).values():
+    for family, row in nearest_rows(rows, at).items():
         codec = by_label[row["codec"]]
-        out[f"{row['codec']}, {row['bpp']:.2f} bpp"] = codec.decode(codec.encode(images), images.shape[1:])
+        name = family.split(" (")[0].split(",")[0]
+        out[f"{name}\n{row['bpp']:.2f} bpp"] = codec.decode(codec.encode(images), images.shape[1:])
     return out
 
 

@@ -156,3 +156,36 @@ def test_a_codecs_digest_is_part_of_the_key(tmp_path):
         codec.digest = digest
         rd.codec_records([codec], data, name="t", cache_dir=tmp_path)
     assert _Counting.calls == 2  # the same label, other weights: measured again
+
+
+def test_bd_table_gives_both_ranges_and_says_why_one_is_missing():
+    rows = [*_curve("anchor", (5, 6, 7, 8), lambda b: 20 + 4 * np.log2(b)),
+            *_curve("test", (1, 1.5, 2, 3, 4), lambda b: 20 + 4 * np.log2(3 * b))]
+    (row,) = rd.bd_table(rows, "test", ["anchor"], (0.5, 4))
+    assert row["bd_rate_pct"] == pytest.approx(100 * (1 / 3 - 1), abs=1e-6)  # a third of the bits
+    assert row["bd_rate_range_pct"] is None and row["note"].startswith("0.5 to 4 bpp: the anchor curve has 0 points")
+    assert rd.strongest([row])["strongest"].startswith("anchor (the learned codec saves −66.7 %")
+    assert rd.strongest([{"anchor": "x", "bd_rate_pct": None}])["strongest"].startswith("not measurable")
+
+
+def test_equal_bits_images_take_each_familys_nearest_point():
+    images = _photos(3)
+    codecs = [JPEG(20), JPEG(90)]
+    rows = [{"family": "JPEG", "codec": c.label(), "bpp": b} for c, b in zip(codecs, (5.5, 8.0))]
+    shown = rd.equal_bits_images(codecs, rows, images, 6.0)
+    assert list(shown) == ["JPEG\n5.50 bpp"]
+    np.testing.assert_array_equal(shown["JPEG\n5.50 bpp"], codecs[0].decode(codecs[0].encode(images), images.shape[1:]))
+
+
+def test_a_photograph_round_trips_through_a_learned_codec_file():
+    from cae_lib.codecs.learned import LearnedCodec
+    from cae_lib.models import CAESpec
+    from cae_lib.tasks.compress import build_rd_model
+
+    codec = LearnedCodec(build_rd_model(CAESpec(filters=(8, 4), pooling="stride"), 1e-3), "tiny")
+    photo = cv2.resize(_photos(1)[0], (45, 30), interpolation=cv2.INTER_AREA)
+    decoded, facts = rd.photo_round_trip(codec, photo)
+    assert decoded.shape == photo.shape and facts["photo_side"] == "45×30" and facts["photo_exact"] == "it does"
+    assert facts["photo_bpp"] == pytest.approx(8 * facts["photo_bytes"] / (45 * 30))
+    expected = 10 * np.log10(1 / np.mean((decoded.astype(np.float64) - photo / 255.0) ** 2))
+    assert facts["photo_psnr"] == pytest.approx(expected, abs=1e-3)
