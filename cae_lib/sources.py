@@ -48,6 +48,7 @@ import io
 import os
 import pickle
 import re
+import stat
 import sys
 import tarfile
 import tempfile
@@ -188,6 +189,11 @@ def read_path(path: Path, via: str | None = None) -> RawCifar:
         raise FileNotFoundError(
             f"CIFAR-10 source not found: {path}{origin}. Point source= or CAE_DATA at {SOURCE_HELP}."
         )
+    if not path.is_dir() and not path.is_file():  # opening a FIFO would block; a device or socket is no copy
+        raise ValueError(
+            f"CIFAR-10 source {path}{origin} is not a regular file or a folder (a FIFO, socket or device): "
+            f"point source= or CAE_DATA at {SOURCE_HELP}."
+        )
     if path.is_dir():
         if (path / "data_batch_1").exists() or (path / "test_batch").exists():
             return read_batches_folder(path)
@@ -279,8 +285,10 @@ def read_bounded(stream: BinaryIO, limit: int, where: str, member: str) -> bytes
 
 
 def _read_file(path: Path, limit: int, where: str, member: str) -> bytes:
-    """The bytes of a file (symlinks followed), bounded like an archive member."""
+    """The bytes of a file (symlinks followed), bounded like an archive member; only regular files are opened."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read forever
+            raise ValueError(f"{where}: {member!r} is not a regular file (a FIFO, socket or device); remove it.")
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size > limit:

@@ -529,12 +529,12 @@ def test_read_bounded_stops_at_the_limit_whatever_the_stream_yields():
     assert sources.read_bounded(_Zeros(1000), 1000, "archive", "member") == bytes(1000)
 
 
-def test_image_file_whose_size_lies_is_cut_off(image_dir):
-    """/dev/zero reports 0 bytes but never ends: only the chunked read stops it."""
+def test_a_device_posing_as_an_image_is_refused_by_its_type(image_dir):
+    """/dev/zero reports 0 bytes but never ends: it is refused before it is opened (not a regular file)."""
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
     symlink_or_skip(image_dir / "train" / "airplane" / "000-zero.png", Path("/dev/zero"))
-    with pytest.raises(ValueError, match=r"000-zero.png' holds more than 1,048,576 bytes"):
+    with pytest.raises(ValueError, match=r"000-zero.png' is not a regular file"):
         load_cifar10(image_dir)
 
 
@@ -812,6 +812,40 @@ def test_symlink_cycle_is_reported_not_followed_forever(image_dir):
     symlink_or_skip(image_dir / "train" / "cat" / "loop", image_dir)
     with pytest.raises(ValueError, match="nested folder"):
         load_cifar10(image_dir)
+
+
+def _finishes(fn, seconds=20):
+    """``fn()``'s exception (or ``None``), failing the test if it has not returned within ``seconds``."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            fn()
+        except Exception as exc:  # the outcome under test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the read blocked"
+    return outcome.get("error")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_the_source_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "cifar10.zip"
+    os.mkfifo(fifo)
+    error = _finishes(lambda: load_cifar10(fifo))
+    assert isinstance(error, ValueError) and "not a regular file or a folder" in str(error)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_an_image_folder_is_refused_without_blocking(image_dir):
+    os.mkfifo(image_dir / "train" / "cat" / "zzzz.png")
+    error = _finishes(lambda: load_cifar10(image_dir))
+    assert isinstance(error, ValueError) and "is not a regular file" in str(error)
 
 
 # --------------------------------------------------------------------------------------
