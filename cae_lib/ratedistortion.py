@@ -35,7 +35,7 @@ import numpy as np
 from cae_lib import bdrate
 from cae_lib.codecs.base import by_family, measure
 
-__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_table", "bd_text", "strongest", "smallest_bpp", "jpeg_bias", "nearest_rows",
+__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_table", "bd_text", "strongest", "smallest_bpp", "header_bpp", "jpeg_bias", "nearest_rows",
            "blog_verdict", "estimate_columns", "agreement_rows", "agreement_facts", "latent_bits_rows", "as_they_are",
            "run_rows", "equal_bits_images", "photo_round_trip", "library_versions",
            "RECORD_COLUMNS"]
@@ -215,6 +215,20 @@ def smallest_bpp(rows: Sequence[Mapping], family: str, rate: str = "bpp") -> flo
     if not rates:
         raise ValueError(f"no records of family {family!r}")
     return float(min(rates))
+
+
+def header_bpp(rows: Sequence[Mapping], family: str) -> float:
+    """The bits per pixel a family's files spend beyond their payload (headers, tables), on average over its points.
+
+    Example:
+        >>> header_bpp([{"family": "JPEG", "bpp": 5.5, "bpp_payload": 0.5}, {"family": "JPEG", "bpp": 7.0,
+        ...             "bpp_payload": 2.0}], "JPEG")
+        5.0
+    """
+    extra = [r["bpp"] - r["bpp_payload"] for r in rows if r["family"] == family]
+    if not extra:
+        raise ValueError(f"no records of family {family!r}")
+    return float(np.mean(extra))
 
 
 def jpeg_bias(mirror, clean, qualities: Sequence[int] = (50, 75, 90)) -> list[dict]:
