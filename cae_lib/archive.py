@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -44,7 +45,7 @@ from pathlib import Path
 
 from cae_lib import cache
 
-__all__ = ["FORMAT", "INDEX", "ArchiveError", "Entry", "entries", "export", "import_archive"]
+__all__ = ["FORMAT", "INDEX", "ArchiveError", "Entry", "entries", "export", "import_archive", "is_url", "fetch"]
 
 #: The archive layout's version (a reader refuses any other).
 FORMAT = 1
@@ -217,6 +218,57 @@ def _check_key(e: Entry, folder: Path, data, source: Path) -> None:
         cache.verify(folder, ARTIFACTS, key=key)
     except cache.CacheError as exc:
         raise ArchiveError(f"{source}: run {e.path}: {exc}") from None
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` names a download (``https://``, ``http://`` or ``file://``) rather than a local path.
+
+    Example:
+        >>> is_url("https://example.org/book-runs-full.zip"), is_url("book-runs-full.zip")
+        (True, False)
+    """
+    return str(text).lower().startswith(("https://", "http://", "file://"))
+
+
+def fetch(url: str, sha256: str | None, cache_dir=None) -> Path:
+    """A published archive downloaded through ``keras.utils.get_file``, checked against its SHA-256.
+
+    The file lands in ``<cache>/downloads/`` (named after the URL's last part);
+    one already there with the right hash is not downloaded again, and a
+    download whose hash differs is refused and deleted.
+
+    Args:
+        url: where the archive is published (e.g. a release asset).
+        sha256: its SHA-256 (64 hex digits), as ``cae runs export`` printed it. Required.
+        cache_dir: the cache (default :func:`cae_lib.cache.cache_root`).
+
+    Raises:
+        ArchiveError: no or a malformed hash, a failed download, or a file of another hash.
+    """
+    import re
+    from urllib.parse import urlparse
+
+    if not sha256 or not re.fullmatch(r"[0-9a-f]{64}", sha256.strip().lower()):
+        raise ArchiveError(f"importing from {url} needs the archive's SHA-256 (64 hex digits), as `cae runs export` "
+                           "printed it: cae runs import URL --sha256 HASH")
+    sha256 = sha256.strip().lower()
+    name = Path(urlparse(url).path).name or "cae-runs.zip"
+    folder = cache.ensure_dir(cache.cache_root(cache_dir) / "downloads")
+    import keras
+
+    try:
+        path = Path(keras.utils.get_file(fname=name, origin=url, file_hash=sha256, hash_algorithm="sha256",
+                                         cache_dir=str(folder.parent), cache_subdir=folder.name))
+    except Exception as exc:  # keras raises ValueError for a wrong hash, URL and OS errors for the rest
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ArchiveError(f"{url}: the download failed or is not the archive of SHA-256 {sha256[:16]}... ({reason})"
+                           ) from None
+    if cache.sha256(path) != sha256:  # get_file checks it too; the import must never rest on that alone
+        path.unlink()
+        raise ArchiveError(f"{url}: the downloaded file's SHA-256 is not {sha256[:16]}...; it was deleted")
+    return path
 
 
 def import_archive(path, cache_dir=None, data=None, source=None) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ Examples::
     cae decompress small/*.cae -o back/  # back/photo.png, exactly what the encoder reconstructed
     cae runs export book-runs.zip        # every finished run, search and cached result
     cae runs import book-runs.zip        # checked against this data and code first
+    cae runs import https://.../book-runs-full.zip --sha256 HASH   # downloaded, its hash checked, then the same
     cae runs status                      # which of the book's runs the cache holds
 
 Every error is one line on stderr and a non-zero exit status, never a traceback.
@@ -256,11 +257,16 @@ def _cmd_runs(args) -> int:
     if args.file is None:
         raise ValueError(f"`cae runs {args.action}` needs the archive: cae runs {args.action} FILE")
     if args.action == "export":
+        from pathlib import Path
+
+        from cae_lib.cache import sha256
+
         found = archive.export(args.file, cache_dir=args.cache)
         size = os.path.getsize(args.file) / 2**20
-        print(f"wrote {args.file}: {len(found)} entries ({size:.1f} MiB)")
+        print(f"wrote {args.file}: {len(found)} entries ({size:.1f} MiB), sha256 {sha256(Path(args.file))}")
         return 0
-    report = archive.import_archive(args.file, cache_dir=args.cache, source=args.source)
+    path = archive.fetch(args.file, args.sha256, args.cache) if archive.is_url(args.file) else args.file
+    report = archive.import_archive(path, cache_dir=args.cache, source=args.source)
     print(f"imported {len(report['imported'])} entries, kept {len(report['kept'])} already finished here"
           + (f", moved {len(report['moved_aside'])} unfinished folders aside" if report["moved_aside"] else ""))
     return 0
@@ -520,7 +526,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="export the run cache to one archive, import one (checked before it lands), "
                                     "or say which of the book's runs the cache holds")
     p.add_argument("action", choices=("export", "import", "status"))
-    p.add_argument("file", metavar="FILE", nargs="?", help="the archive (a zip; export never overwrites one)")
+    p.add_argument("file", metavar="FILE", nargs="?",
+                   help="the archive (a zip; export never overwrites one); import also takes a URL with --sha256")
+    p.add_argument("--sha256", help="import from a URL: the archive's SHA-256, as `cae runs export` printed it")
     p.add_argument("--source", help="import, status: the CIFAR-10 copy the runs belong to (default: CAE_DATA)")
     p.add_argument("--profile", choices=PROFILE_CHOICES, help="status: default CAE_PROFILE, else full")
     p.add_argument("--cache", help="cache folder (default: CAE_CACHE, else ~/.cache/cae_lib/runs)")

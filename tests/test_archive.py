@@ -144,3 +144,27 @@ def test_the_command_line_reports_a_bad_archive_in_one_line(tmp_path, capsys):
     assert main(["runs", "import", str(bad), "--cache", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_an_archive_imports_from_a_url_only_with_its_sha256(exported, tmp_path, capsys):
+    data, first, path, _ = exported
+    url = path.resolve().as_uri()  # file://, through the same keras.utils.get_file a release asset goes through
+    digest = cache.sha256(path)
+    with pytest.raises(archive.ArchiveError, match="needs the archive's SHA-256"):
+        archive.fetch(url, None, cache_dir=tmp_path / "c")
+    with pytest.raises(archive.ArchiveError, match="is not the archive of SHA-256"):
+        archive.fetch(url, "0" * 64, cache_dir=tmp_path / "c")
+    assert not (tmp_path / "c" / "downloads" / path.name).exists()  # a download of another hash is not kept
+    fetched = archive.fetch(url, digest.upper(), cache_dir=tmp_path / "c")
+    assert cache.sha256(fetched) == digest and fetched.parent == tmp_path / "c" / "downloads"
+    report = archive.import_archive(fetched, cache_dir=tmp_path / "c", data=data)
+    assert report["imported"] and not run(_config(), data=data, cache_dir=tmp_path / "c").trained
+    assert main(["runs", "import", url, "--cache", str(tmp_path / "d")]) == 2
+    assert "--sha256 HASH" in capsys.readouterr().err
+
+
+def test_export_prints_the_sha256_a_reader_imports_with(exported, tmp_path, capsys):
+    _, first, _, _ = exported
+    out = tmp_path / "again.zip"
+    assert main(["runs", "export", str(out), "--cache", str(first.path.parent)]) == 0
+    assert f"sha256 {cache.sha256(out)}" in capsys.readouterr().out
