@@ -182,12 +182,8 @@ def read_image(path: str, max_pixels: int = MAX_IMAGE_PIXELS):
     if p.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty (0 bytes)")
     pixels, size, frames = _header(p)
-    if pixels is not None and pixels > max_pixels:
-        raise ValueError(f"{path}: the image is {size} pixels, more than the limit of {max_pixels:,}; "
-                         "pass --max-pixels to raise it")
-    if frames > 1:
-        raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
-                         "save the one you mean as an image of its own")
+    if pixels is not None:  # refused before any pixel is decoded
+        _check_image(path, pixels, size, frames, max_pixels)
     raw = np.fromfile(str(p), dtype=np.uint8)
     # IMREAD_UNCHANGED would ignore the EXIF orientation; any depth and any colour keep 16 bits and grey
     try:
@@ -197,13 +193,9 @@ def read_image(path: str, max_pixels: int = MAX_IMAGE_PIXELS):
         raise ValueError(f"{path}: OpenCV cannot decode it ({reason})") from None
     if image is None or image.size == 0:
         raise ValueError(f"{path}: not an image OpenCV can read (PNG, JPEG, BMP, TIFF, WebP)")
-    if image.shape[0] * image.shape[1] > max_pixels:
-        raise ValueError(f"{path}: the image is {image.shape[1]}x{image.shape[0]} pixels, more than the limit of "
-                         f"{max_pixels:,}; pass --max-pixels to raise it")
-    frames = _frame_count(raw) if pixels is None else 1
-    if frames > 1:
-        raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
-                         "save the one you mean as an image of its own")
+    if pixels is None:  # a format Pillow does not know: the same checks on what OpenCV decoded
+        h, w = image.shape[:2]
+        _check_image(path, h * w, f"{w}x{h}", _frame_count(raw), max_pixels)
     scale = 65535.0 if image.dtype == np.uint16 else 255.0 if image.dtype == np.uint8 else None
     if scale is None:
         raise ValueError(f"{path}: unsupported pixel type {image.dtype}; save it as 8- or 16-bit")
@@ -217,6 +209,16 @@ def read_image(path: str, max_pixels: int = MAX_IMAGE_PIXELS):
     return image
 
 
+def _check_image(path, pixels: int, size: str, frames: int, max_pixels: int) -> None:
+    """Refuse an image of more than ``max_pixels`` pixels, or a file of several frames, in one line."""
+    if pixels > max_pixels:
+        raise ValueError(f"{path}: the image is {size} pixels, more than the limit of {max_pixels:,}; "
+                         "pass --max-pixels to raise it")
+    if frames > 1:
+        raise ValueError(f"{path}: the file holds {frames} frames (an animation or a multi-page image); "
+                         "save the one you mean as an image of its own")
+
+
 def _frame_count(raw) -> int:
     """Frames (pages) OpenCV finds in an encoded image; 1 where it cannot count them."""
     import cv2
@@ -228,24 +230,30 @@ def _frame_count(raw) -> int:
     return len(frames) if ok and frames else 1
 
 
-def _output_paths(inputs: list[str], out: str, force: bool) -> list:
+def _output_paths(inputs: list[str], out: str, force: bool, *, suffix: str, single: tuple[str, ...]) -> list:
+    """One output per input, checked before anything is loaded: ``<out>/<stem><suffix>``, or ``out`` itself
+    when there is one input and ``out`` ends in one of ``single``.
+
+    Raises:
+        ValueError: ``out`` is a file where a folder is needed, two inputs would share an output, an output
+            is an input, or an output exists (a symlink included) without ``force``.
+    """
     from pathlib import Path
 
     out_path = Path(out)
-    single_file = len(inputs) == 1 and out_path.suffix.lower() in IMAGE_SUFFIXES and not out_path.is_dir()
+    single_file = len(inputs) == 1 and out_path.suffix.lower() in single and not out_path.is_dir()
     if not single_file and out_path.exists() and not out_path.is_dir():
-        raise ValueError(f"{out}: an existing file, not a folder; give -o a folder (or, for one input, an image name)")
-    targets = [out_path] if single_file else [out_path / f"{Path(i).stem}_colorized.png" for i in inputs]
-    sources = {Path(i).resolve() for i in inputs}
+        raise ValueError(f"{out}: an existing file, not a folder; give -o a folder (or, for one input, a "
+                         f"{'/'.join(single)} name)")
+    targets = [out_path] if single_file else [out_path / f"{Path(i).stem}{suffix}" for i in inputs]
     if len({t.resolve() for t in targets}) != len(targets):
-        raise ValueError("two inputs share a name and would write the same output; colorize them separately")
+        raise ValueError("two inputs share a name and would write the same output; give them separate -o folders")
+    sources = {Path(i).resolve() for i in inputs}
     for target in targets:
         if target.resolve() in sources:
-            raise ValueError(f"{target}: refusing to overwrite an input image (choose another -o)")
-        if target.exists() and not force:
+            raise ValueError(f"{target}: refusing to overwrite an input (choose another -o)")
+        if os.path.lexists(target) and not force:
             raise ValueError(f"{target} exists; pass --force to overwrite it")
-        if target.suffix.lower() not in IMAGE_SUFFIXES:
-            raise ValueError(f"{target}: the output must end in one of {', '.join(IMAGE_SUFFIXES)}")
     return targets
 
 
@@ -316,26 +324,6 @@ def _png_bytes(rgb, target) -> bytes:
     return encoded.tobytes()
 
 
-def _codec_targets(inputs: list[str], out: str, suffix: str) -> list:
-    """One output per input in folder ``out`` (``<stem><suffix>``), or ``out`` itself for one input naming a file."""
-    from pathlib import Path
-
-    out_path = Path(out)
-    if len(inputs) == 1 and out_path.suffix.lower() == suffix and not out_path.is_dir():
-        targets = [out_path]
-    else:
-        if out_path.exists() and not out_path.is_dir():
-            raise ValueError(f"{out}: not a folder; give -o a folder for several inputs")
-        targets = [out_path / f"{Path(i).stem}{suffix}" for i in inputs]
-    if len({t.resolve() for t in targets}) != len(targets):
-        raise ValueError("two inputs share a name and would write the same output; give them separate -o folders")
-    sources = {Path(i).resolve() for i in inputs}
-    for target in targets:
-        if target.resolve() in sources:
-            raise ValueError(f"{target}: refusing to overwrite an input (choose another -o)")
-    return targets
-
-
 def _learned_codec(name: str, args):
     from cae_lib import experiments
     from cae_lib.codecs.learned import LearnedCodec
@@ -355,10 +343,7 @@ def _learned_codec(name: str, args):
 def _cmd_compress(args) -> int:
     import numpy as np
 
-    targets = _codec_targets(args.inputs, args.output, ".cae")
-    for target in targets:
-        if os.path.lexists(target) and not args.force:
-            raise ValueError(f"{target} exists; pass --force to overwrite it")
+    targets = _output_paths(args.inputs, args.output, args.force, suffix=".cae", single=(".cae",))
     for path in args.inputs:  # every input is checked before a model is loaded or anything is written
         read_image(path, args.max_pixels)
     codec = _learned_codec(args.run, args)
@@ -375,14 +360,11 @@ def _cmd_compress(args) -> int:
 
 
 def _cmd_decompress(args) -> int:
-
     from cae_lib.codecs import container
 
-    targets = _codec_targets(args.inputs, args.output, ".png")
+    targets = _output_paths(args.inputs, args.output, args.force, suffix=".png", single=(".png",))
     files = []
-    for path, target in zip(args.inputs, targets):
-        if os.path.lexists(target) and not args.force:
-            raise ValueError(f"{target} exists; pass --force to overwrite it")
+    for path in args.inputs:
         if not os.path.isfile(path):
             raise ValueError(f"{path}: no such file" if not os.path.lexists(path) else f"{path}: not a file")
         with open(path, "rb") as f:
@@ -423,14 +405,13 @@ def _runs_status(args) -> int:
 
 
 def _cmd_colorize(args) -> int:
-
     from cae_lib import experiments
     from cae_lib.data import load_data
     from cae_lib.tasks import Colorize, ColourClasses
     from cae_lib.tasks.colorize import at_temperature, colorize_image
     from cae_lib.training import run
 
-    targets = _output_paths(args.inputs, args.output, args.force)
+    targets = _output_paths(args.inputs, args.output, args.force, suffix="_colorized.png", single=IMAGE_SUFFIXES)
     for path in args.inputs:  # every input is checked before anything is written, one image in memory at a time
         read_image(path, args.max_pixels)
     config = experiments.experiment(args.run, profile=args.profile)
@@ -491,13 +472,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.set_defaults(func=_cmd_tune, all=False)
 
-    def files_in_files_out(name: str, help_: str, inputs: str, output: str, func):
-        """A command from input files to one output each: IN..., -o, --force, the common options, --verbose."""
+    def files_in_files_out(name: str, help_: str, inputs: str, output: str, func, images_in: bool = True):
+        """A command from input files to one output each: IN..., -o, --force, the common options, --verbose,
+        and ``--max-pixels`` where the inputs are images."""
         p = sub.add_parser(name, help=help_)
         p.add_argument("inputs", nargs="+", metavar="IN", help=inputs)
         p.add_argument("-o", "--output", required=True, help=output)
         p.add_argument("--force", action="store_true", help="overwrite existing outputs (never an input)")
-        if name != "decompress":
+        if images_in:
             p.add_argument("--max-pixels", type=int, default=MAX_IMAGE_PIXELS,
                            help=f"largest input image, in pixels (default {MAX_IMAGE_PIXELS:,})")
         common(p)
@@ -521,7 +503,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"the learned codec (default {experiments.CODEC}; see `cae list` for the others)")
     files_in_files_out("decompress", "decode .cae files to PNG with the model each file names",
                        ".cae files written by `cae compress`", "output folder (or a .png file, for one input)",
-                       _cmd_decompress)
+                       _cmd_decompress, images_in=False)
 
     p = sub.add_parser("runs", help="export the run cache to one archive, import one (checked before it lands), "
                                     "or say which of the book's runs the cache holds")

@@ -37,10 +37,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SymbolTables", "LaplaceCoder"]
+__all__ = ["SymbolTables", "LaplaceCoder", "channels_first"]
 
 #: The smallest probability a table entry gets, so every symbol of the support stays codable.
 MIN_PROBABILITY = 1e-7
+
+
+def channels_first(symbols: np.ndarray) -> np.ndarray:
+    """One image's ``(h, w, C)`` latent symbols as the ``(C, h * w)`` rows :class:`SymbolTables` codes.
+
+    Example:
+        >>> channels_first(np.arange(8).reshape(2, 2, 2)).tolist()
+        [[0, 2, 4, 6], [1, 3, 5, 7]]
+    """
+    symbols = np.asarray(symbols)
+    return np.moveaxis(symbols, -1, 0).reshape(symbols.shape[-1], -1)
 
 
 @dataclass(frozen=True, eq=False)

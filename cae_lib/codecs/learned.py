@@ -37,7 +37,7 @@ import numpy as np
 from cae_lib.codecs.base import Codec, register
 from cae_lib.codecs.container import FormatError, header_size, pack, unpack
 from cae_lib.data import to_float
-from cae_lib.entropy import SymbolTables
+from cae_lib.entropy import SymbolTables, channels_first
 
 __all__ = ["LearnedCodec"]
 
@@ -115,12 +115,12 @@ class LearnedCodec(Codec):
 
     def estimated_bits(self, images) -> np.ndarray:
         """Bits per image the learned density predicts for the latent (payload alone, no header)."""
-        return np.array([self.tables.bits(_channels_first(s)) for s in self.symbols(images)])
+        return np.array([self.tables.bits(channels_first(s)) for s in self.symbols(images)])
 
     # ---- files
     def encode(self, images) -> list[bytes]:
         _, (h, w) = self._padded(images)
-        return [pack(self.name_in_file, (h, w), self.tables.encode(_channels_first(s)), digest=self.digest)
+        return [pack(self.name_in_file, (h, w), self.tables.encode(channels_first(s)), digest=self.digest)
                 for s in self.symbols(images)]
 
     def payload_size(self, data: bytes) -> int:
@@ -151,7 +151,3 @@ class LearnedCodec(Codec):
             raise FormatError(f"the files hold {shape[0]}x{shape[1]} images, not {image_shape[:2]}")
         return self._decode_symbols(np.stack(latents), shape)
 
-
-def _channels_first(symbols: np.ndarray) -> np.ndarray:
-    """One image's ``(h, w, C)`` symbols as ``(C, h * w)``."""
-    return np.moveaxis(symbols, -1, 0).reshape(symbols.shape[-1], -1)

@@ -38,7 +38,7 @@ import numpy as np
 from cae_lib import validate
 from cae_lib.codecs.base import Codec, register
 from cae_lib.data import to_float
-from cae_lib.entropy import LaplaceCoder, SymbolTables
+from cae_lib.entropy import LaplaceCoder, SymbolTables, channels_first
 
 __all__ = ["QuantizedPCA", "quantized_pca_codecs", "mean_abs_coefficients", "QuantizedLatent", "PCA_STEPS"]
 
@@ -187,10 +187,10 @@ class QuantizedLatent(Codec):
 
     def estimated_bits(self, images) -> np.ndarray:
         """Bits per image under the counted tables (the ideal code length)."""
-        return np.array([self.tables.bits(_channels_first(s)) for s in self._symbols(images)])
+        return np.array([self.tables.bits(channels_first(s)) for s in self._symbols(images)])
 
     def encode(self, images) -> list[bytes]:
-        return [self.tables.encode(_channels_first(s)) for s in self._symbols(images)]
+        return [self.tables.encode(channels_first(s)) for s in self._symbols(images)]
 
     def decode(self, payloads, image_shape) -> np.ndarray:
         h, w, c = self.spec.latent_shape
@@ -203,6 +203,3 @@ def _levels(latent, low, high, levels: int) -> np.ndarray:
     scaled = (latent - low) / (high - low) * levels
     return np.clip(np.rint(scaled), 0, levels).astype(np.int64)
 
-
-def _channels_first(symbols: np.ndarray) -> np.ndarray:
-    return np.moveaxis(symbols, -1, 0).reshape(symbols.shape[-1], -1)
