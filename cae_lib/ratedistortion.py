@@ -35,14 +35,10 @@ import numpy as np
 from cae_lib import bdrate
 from cae_lib.codecs.base import by_family, measure
 
-__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_table", "bd_text", "strongest", "smallest_bpp", "header_bpp", "jpeg_bias", "nearest_rows",
-           "blog_verdict", "estimate_columns", "agreement_rows", "agreement_facts", "latent_bits_rows", "as_they_are",
-           "run_rows", "equal_bits_images", "photo_round_trip", "library_versions",
-           "RECORD_COLUMNS"]
-
-#: The columns a cached record keeps (those of :func:`cae_lib.codecs.measure`, plus any ``extra`` ones).
-RECORD_COLUMNS = ("codec", "family", "latent_size", "bpp", "bpp_payload", "bytes_per_image", "mse",
-                  "psnr_global_db", "psnr_mean_db", "ssim")
+__all__ = ["codec_records", "images_data", "payload_curve", "bd_rates", "bd_table", "bd_text", "strongest",
+           "smallest_bpp", "header_bpp", "jpeg_bias", "nearest_rows", "blog_verdict", "estimate_columns",
+           "agreement_rows", "agreement_facts", "latent_bits_rows", "as_they_are", "run_rows", "equal_bits_images",
+           "photo_round_trip", "library_versions"]
 
 
 def _to_arrays(rows: Sequence[Mapping]) -> dict[str, np.ndarray]:
