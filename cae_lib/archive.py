@@ -196,12 +196,18 @@ def _entry(raw, source: Path) -> Entry:
 
 
 def _check_key(e: Entry, folder: Path, data, source: Path) -> None:
-    """Verify a result's manifest, and recompute a run's key from its configuration on this data and split."""
+    """Verify a result's or a search's manifest, and recompute a run's key from its configuration on this data and split."""
     if e.kind == "result":
         try:
             cache.verify(folder, ["arrays.npz", "key.json"], key=e.key)
         except cache.CacheError as exc:
             raise ArchiveError(f"{source}: result {e.path}: {exc}") from None
+    if e.kind == "search" and cache.MANIFEST in e.files:
+        try:
+            listed = cache.read_json(folder / cache.MANIFEST).get("files") or {}
+            cache.verify(folder, sorted(listed), key=e.key)
+        except (cache.CacheError, AttributeError) as exc:
+            raise ArchiveError(f"{source}: search {e.path}: {exc}") from None
     if e.kind != "run":
         return
     from cae_lib.training import ARTIFACTS, RunConfig, locate

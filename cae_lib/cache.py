@@ -63,6 +63,7 @@ __all__ = [
     "write_json",
     "read_json",
     "sha256",
+    "manifest_of",
     "write_manifest",
     "verify",
     "move_aside",
@@ -267,10 +268,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def manifest_of(folder: Path, names: Iterable[str], *, key: str, extra: dict | None = None) -> dict:
+    """What :func:`write_manifest` writes: the key and each file's size and SHA-256 (names relative to ``folder``)."""
+    files = {n: {"size": (folder / n).stat().st_size, "sha256": sha256(folder / n)} for n in names}
+    return {"key": key, "files": files, **(extra or {})}
+
+
 def write_manifest(folder: Path, names: Iterable[str], *, key: str, extra: dict | None = None) -> None:
     """Write ``folder/manifest.json`` last: the key and each file's size and SHA-256."""
-    files = {n: {"size": (folder / n).stat().st_size, "sha256": sha256(folder / n)} for n in names}
-    write_json(folder / MANIFEST, {"key": key, "files": files, **(extra or {})})
+    write_json(folder / MANIFEST, manifest_of(folder, names, key=key, extra=extra))
 
 
 class UntrustedError(CacheError):

@@ -1,5 +1,7 @@
 """`cae compress` and `cae decompress`: real files that decode to what the encoder reconstructed, one-line errors."""
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -137,3 +139,23 @@ def test_write_new_file_is_atomic_and_keeps_what_it_does_not_own(tmp_path):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(ValueError, match="could not be written"):
         write_new_file(tmp_path / "file" / "x.bin", b"x")  # its folder is a file
+
+
+def test_an_interrupted_write_leaves_neither_a_torn_file_nor_a_temporary(tmp_path, monkeypatch):
+    # A SIGTERM is turned into KeyboardInterrupt by main(); here it arrives while the data is being synced.
+    target = tmp_path / "out.png"
+
+    def interrupted(fd):
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_new_file(target, b"new image")
+    assert list(tmp_path.iterdir()) == []  # nothing under the final name, so the rerun is not refused
+    target.write_bytes(b"old image")
+    with pytest.raises(KeyboardInterrupt):
+        write_new_file(target, b"new image", force=True)
+    assert target.read_bytes() == b"old image" and list(tmp_path.iterdir()) == [target]
+    monkeypatch.undo()
+    write_new_file(target, b"new image", force=True)
+    assert target.read_bytes() == b"new image"

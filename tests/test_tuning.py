@@ -695,5 +695,119 @@ def test_a_hand_edited_best_trial_of_a_finished_search_is_refused(tiny_data, tmp
     stored = json.loads(results.read_text())
     stored["best_trial"]["hyperparameters"]["latent_channels"] = 64  # an 8x8x64 latent: 4,096 values
     results.write_text(json.dumps(stored))
+    with pytest.raises(cache.CacheError, match="does not match its manifest.*results.json"):
+        _small_search(tiny_data, tmp_path / "cache")
+    # with the manifest recomputed to match, the trial itself is still checked against the space
+    manifest = cache.read_json(first.path / cache.MANIFEST)
+    cache.write_manifest(first.path, manifest["files"], key=manifest["key"])
     with pytest.raises(cache.CacheError, match="no trial of this search"):
         _small_search(tiny_data, tmp_path / "cache")
+
+
+def test_a_hand_edited_score_of_a_finished_search_is_refused(tiny_data, tmp_path):
+    first = _small_search(tiny_data, tmp_path / "cache")
+    results = first.path / "results.json"
+    stored = json.loads(results.read_text())
+    worst = max(stored["trials"], key=lambda t: t["val_mse"])
+    worst["val_mse"] = 1e-6  # inside the space, only the score forged: the worst trial made the best
+    stored["best_trial"] = worst
+    results.write_text(json.dumps(stored))
+    with pytest.raises(cache.CacheError, match=r"does not match its manifest.*altered"):
+        _small_search(tiny_data, tmp_path / "cache")
+    # an unreadable (truncated) record is rebuilt from keras-tuner's own state, which the manifest vouches for
+    results.write_text(results.read_text()[:-20])
+    again = _small_search(tiny_data, tmp_path / "cache")
+    assert again.trials == first.trials and again.best == first.best
+
+
+def test_a_search_stored_without_a_manifest_is_reopened_and_gets_one(tiny_data, tmp_path, spies):
+    first = _small_search(tiny_data, tmp_path / "cache")
+    (first.path / cache.MANIFEST).unlink()
+    fits = len(spies[1])
+    again = _small_search(tiny_data, tmp_path / "cache")
+    assert again.trials == first.trials and len(spies[1]) == fits  # keras-tuner reloaded it, nothing trained
+    assert sorted(cache.read_json(first.path / cache.MANIFEST)["files"]) == [
+        "oracle.json", "results.json", "search.json", "trial_0/trial.json", "trial_1/trial.json"]
+
+
+# --------------------------------------------------------------------------- a failing disk
+
+
+def _failing_fit(monkeypatch, calls, error, on_call=2):
+    original_fit = CAEHyperModel.fit
+
+    def fit(self, hp, model, *args, **kwargs):
+        calls.append(dict(hp.values))
+        if len(calls) == on_call and error is not None:
+            raise error
+        return original_fit(self, hp, model, *args, **kwargs)
+
+    monkeypatch.setattr(CAEHyperModel, "fit", fit)
+
+
+@pytest.mark.parametrize("error", [
+    OSError(28, "No space left on device"),
+    # h5py's and TensorFlow's wording for the same, in exceptions that are not OSError
+    RuntimeError("Unable to synchronously write data (file write failed: errno = 28, error message = "
+                 "'No space left on device')"),
+], ids=["oserror", "h5py-runtimeerror"])
+def test_a_full_disk_in_a_trial_stops_the_search_in_one_line_and_the_rerun_resumes(tiny_data, tmp_path,
+                                                                                   monkeypatch, error):
+    calls = []
+    _failing_fit(monkeypatch, calls, error)
+    with pytest.raises(cache.CacheError, match=r"stopped: .*No space left on device.*rerun the same command") as info:
+        _small_search(tiny_data, tmp_path, max_trials=3)
+    assert "\n" not in str(info.value)
+    first, interrupted = calls
+    path = next((tmp_path / "tuner").iterdir())
+    for state in path.glob("**/*.json"):
+        json.loads(state.read_text())  # nothing half-written
+    assert not list(path.glob("**/.*tmp-*"))
+    calls.clear()
+    monkeypatch.undo()
+    _failing_fit(monkeypatch, calls, None)
+    again = _small_search(tiny_data, tmp_path, max_trials=3)
+    assert calls[0] == interrupted and len(calls) == 2  # the interrupted trial again, then the third
+    assert [t["status"] for t in again.trials] == ["COMPLETED"] * 3 and again.trials[0]["hyperparameters"] == first
+
+
+def test_a_trial_does_not_start_on_a_nearly_full_disk(tiny_data, tmp_path, monkeypatch, spies):
+    real = search_module.shutil.disk_usage
+    monkeypatch.setattr(search_module.shutil, "disk_usage",
+                        lambda p: real(p)._replace(free=search_module.MIN_FREE_BYTES // 2))
+    with pytest.raises(cache.CacheError, match="only 32 MiB are free"):
+        _small_search(tiny_data, tmp_path)
+    assert spies[1] == []
+
+
+def test_keras_tuner_state_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    from keras_tuner.src import utils as kt_utils
+
+    state = tmp_path / "oracle.json"
+    state.write_text('{"old": true}')
+    real_write = Path.write_bytes
+
+    def half_then_full(self, data):
+        real_write(self, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    with search_module._atomic_state_writes():
+        monkeypatch.setattr(Path, "write_bytes", half_then_full)
+        with pytest.raises(cache.CacheError, match="disk is full"):
+            kt_utils.save_json(str(state), {"new": list(range(100))})
+        monkeypatch.undo()
+    assert json.loads(state.read_text()) == {"old": True} and sorted(p.name for p in tmp_path.iterdir()) == [
+        "oracle.json"]
+    assert kt_utils.save_json is not search_module._atomic_state_writes  # put back: a plain function again
+    assert kt_utils.save_json.__module__ == "keras_tuner.src.utils"
+
+
+def test_storage_failure_reads_exception_chains():
+    try:
+        try:
+            raise OSError(5, "Input/output error")
+        except OSError as inner:
+            raise ValueError("saving failed") from inner
+    except ValueError as outer:
+        assert search_module.storage_failure(outer) == "Input/output error"
+    assert search_module.storage_failure(KeyError("x")) is None

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -51,12 +52,103 @@ _ENV_ID, _ENV_IP, _ENV_PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KE
 SEARCH_STAMP = "tuning-1"
 
 
+#: A trial does not start with less free space than this on the search's disk (a trial writes its
+#: weights and state; TensorFlow can crash outright when a write meets a full disk).
+MIN_FREE_BYTES = 64 << 20
+
+
+class _StorageFailure(kt.errors.FatalError):
+    """A trial stopped by the disk (full, read-only, an I/O error): the search stops, the trial is not failed."""
+
+
+def storage_failure(exc: BaseException | None) -> str | None:
+    """Why ``exc`` (or an exception it was raised from) is a failure of the disk, or ``None`` if it is not.
+
+    TensorFlow and h5py report a full disk in exceptions of their own, not as
+    ``OSError``; their messages are read for the operating system's wording.
+
+    Example:
+        >>> storage_failure(OSError(28, "No space left on device"))
+        'No space left on device'
+        >>> storage_failure(RuntimeError("Unable to synchronously write data (No space left on device)"))
+        'Unable to synchronously write data (No space left on device)'
+        >>> storage_failure(ValueError("a bad hyperparameter")) is None
+        True
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (_StorageFailure, cache.CacheError)):
+            return str(exc)
+        if isinstance(exc, OSError):
+            return exc.strerror or str(exc) or type(exc).__name__
+        text = str(exc)
+        if any(word in text.lower() for word in _STORAGE_WORDS):
+            return text.strip().splitlines()[0][:300]
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+_STORAGE_WORDS = ("no space left on device", "disk quota exceeded", "read-only file system",
+                  "input/output error", "errno = 28", "errno 28")
+
+
+@contextlib.contextmanager
+def _atomic_state_writes():
+    """Make keras-tuner write its state files (``oracle.json``, ``trial.json``, ...) atomically.
+
+    keras-tuner opens and writes them in place, so a full disk or a kill in the
+    middle leaves half a file that stops every later reload. While a search runs,
+    its ``save_json`` goes through :func:`cache.write_bytes` instead (write a
+    temporary file, fsync, rename): a file is the old one or the new one. keras-tuner
+    offers no hook for this; the original function is put back afterwards.
+    """
+    from keras_tuner.src import utils as kt_utils
+
+    original = kt_utils.save_json
+
+    def save_json(path, obj):
+        text = json.dumps(obj)
+        cache.write_bytes(Path(path), text.encode())
+        return text
+
+    kt_utils.save_json = save_json
+    try:
+        yield
+    finally:
+        kt_utils.save_json = original
+
+
 class _RecordTrials:
-    """Keeps the ids of the trials this process trained (in ``trials_run_here``)."""
+    """Keeps the ids of the trials this process trained (in ``trials_run_here``); stops on a failing disk.
+
+    keras-tuner counts any exception in a trial as that trial's failure and goes
+    on to the next one; a full disk would fail every remaining trial, and a rerun
+    would not run them again. A failure of the disk is raised instead (the trial
+    stays unfinished, so the next run trains it again), and a trial does not
+    start with less than :data:`MIN_FREE_BYTES` free.
+    """
 
     def __init__(self, *args, **kwargs):
         self.trials_run_here: list[str] = []
         super().__init__(*args, **kwargs)
+
+    def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        try:
+            free = shutil.disk_usage(self.project_dir).free
+        except OSError:
+            free = None
+        if free is not None and free < MIN_FREE_BYTES:
+            raise _StorageFailure(f"only {free / 2**20:.0f} MiB are free on the disk that holds it")
+        try:
+            return super()._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        except kt.errors.FatalError:
+            raise
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            raise _StorageFailure(reason) from exc
 
     def on_trial_end(self, trial):
         self.trials_run_here.append(trial.trial_id)
@@ -326,8 +418,23 @@ def _open_tuner(kind, hypermodel, *, path, overwrite, seed, max_trials, max_epoc
     return tuner
 
 
+def _state_files(path: Path) -> list[str]:
+    """The files of a search its manifest covers: its records, the oracle's state and every trial's."""
+    names = [n for n in ("search.json", "results.json", "oracle.json") if (path / n).is_file()]
+    return names + sorted(p.relative_to(path).as_posix() for p in path.glob("trial_*/trial.json"))
+
+
 def _finished_result(path: Path, key: str, max_trials: int) -> dict | None:
-    """The stored ``results.json`` of a finished search with this key and at least ``max_trials`` trials."""
+    """The stored ``results.json`` of a finished search with this key and at least ``max_trials`` trials.
+
+    The search's manifest must vouch for it and for every trial's state: a
+    hand-edited or truncated file is refused with the way out. A search stored
+    without a manifest (by an older version) is reopened by keras-tuner instead,
+    which writes one.
+
+    Raises:
+        cae_lib.cache.CacheError: a file differs from the manifest, or the manifest from the folder.
+    """
     try:
         stored = json.loads((path / "results.json").read_text())
     except (OSError, ValueError):
@@ -336,7 +443,15 @@ def _finished_result(path: Path, key: str, max_trials: int) -> dict | None:
         return None
     trials = stored.get("trials") or []
     ended = [t for t in trials if t.get("status") in ("COMPLETED", "FAILED", "INVALID")]
-    return stored if len(ended) >= max_trials and len(ended) == len(trials) else None
+    if len(ended) < max_trials or len(ended) != len(trials) or not (path / cache.MANIFEST).is_file():
+        return None
+    try:
+        listed = cache.read_json(path / cache.MANIFEST).get("files") or {}
+        cache.verify(path, sorted(set(_state_files(path)) | set(listed)), key=key)
+    except (cache.CacheError, AttributeError) as exc:
+        raise cache.CacheError(f"the finished search {path} does not match its manifest ({exc}); move the folder "
+                               "aside and search again (or pass --overwrite)") from None
+    return stored
 
 
 def _write_if_changed(path: Path, obj: Any) -> None:
@@ -478,16 +593,22 @@ def search(
 
     overwrite = _overwrite_here(overwrite, role)
     cache.ensure_dir(path.parent)
-    with cache.locked(path) if role == "local" else contextlib.nullcontext():
+    with cache.locked(path) if role == "local" else contextlib.nullcontext(), _atomic_state_writes():
         tuner = _open_tuner(kind, hypermodel, path=path, overwrite=overwrite, seed=seed, max_trials=max_trials,
                             max_epochs=max_epochs, strategy=strategy, role=role, verbose=verbose)
         if role != "worker":
             _write_if_changed(path / "search.json", _search_record(settings, key, arrays, stamp))
-        _run_tuner(tuner, x_train, arrays, max_epochs=max_epochs, patience=patience, role=role, verbose=verbose)
+        try:
+            _run_tuner(tuner, x_train, arrays, max_epochs=max_epochs, patience=patience, role=role, verbose=verbose)
+        except _StorageFailure as exc:
+            raise cache.CacheError(
+                f"the search in {path} stopped: {exc}; free space (or set CAE_CACHE to another disk) and rerun the "
+                "same command: the finished trials are kept and the interrupted one runs again") from None
         rows, best_trial = _recorded_rows(tuner, path, role, hypermodel)
         best = best_config(best_trial)
         if role != "worker":
             _write_if_changed(path / "results.json", _results_record(key, rows, best_trial, best))
+            _write_if_changed(path / cache.MANIFEST, cache.manifest_of(path, _state_files(path), key=key))
     return result(trials=rows, best_trial=best_trial, best=best, trials_run_here=list(tuner.trials_run_here),
                   tuner=tuner)
 
