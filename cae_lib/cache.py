@@ -425,7 +425,8 @@ def locked(folder: Path, *, notice=print) -> Iterator[None]:
         lock.release()
 
 
-def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "cached result") -> dict:
+def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "cached result",
+         group: str = "results") -> dict:
     """A dict of NumPy arrays computed once and kept in the cache: ``compute()`` or the stored copy.
 
     For results that take more than a few seconds and are not training runs
@@ -440,6 +441,8 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
         compute: a function returning ``{name: array}``.
         cache_dir: cache folder (default :func:`cache_root`).
         what: how warnings name the entry.
+        group: the cache's sub-folder: ``"results"`` (what a runs archive exports) or ``"data"`` (kept on
+            this machine only, e.g. a decoded copy of the data set).
 
     Example:
         >>> import tempfile
@@ -453,7 +456,9 @@ def memo(name: str, key_fields: dict, compute, *, cache_dir=None, what: str = "c
 
     validate.name(name, "cache.memo name")  # it names a folder of the cache
     key = keys.digest({"name": name, **key_fields})
-    folder = refuse_link(entry_dir(cache_root(cache_dir) / "results", name, key), "cached result's folder")
+    if group not in ("results", "data"):
+        raise ValueError(f"cache.memo group must be 'results' or 'data', got {group!r}")
+    folder = refuse_link(entry_dir(cache_root(cache_dir) / group, name, key), "cached result's folder")
 
     def load():
         if not (folder / MANIFEST).exists():

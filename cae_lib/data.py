@@ -223,10 +223,53 @@ def _from_raw(raw: sources.RawCifar) -> CifarData:
     return CifarData(np.ascontiguousarray(images), labels, CLASS_NAMES, source, raw.kind)
 
 
+#: Image zips at least this large are decoded once per machine and kept in the cache (:func:`_read_path`).
+DECODED_MIN_BYTES = 8 << 20
+#: Set to ``1`` to decode an image zip every time instead of keeping the decoded copy.
+NO_DECODED_CACHE_ENV = "CAE_NO_DECODED_CACHE"
+#: Part of the decoded copy's key: bump it when the image readers of :mod:`cae_lib.sources` change what they return.
+DECODE_STAMP = "decode-1"
+
+
+def _read_path(path: Path, via: str | None) -> sources.RawCifar:
+    """:func:`cae_lib.sources.read_path`, with a large image zip decoded once and kept in the cache.
+
+    Decoding the 60,000 JPEGs of the mirror takes several seconds, in every
+    process that loads the data (each chapter, each test worker). The decoded
+    arrays are kept as a :func:`cae_lib.cache.memo` entry in the cache's ``data``
+    folder (never exported with the runs), keyed by the zip's SHA-256, OpenCV's
+    version and :data:`DECODE_STAMP`; the manifest's checksum is verified on
+    every load, a damaged copy is moved aside and decoded again, and a cache that
+    cannot be written only costs the time. Smaller zips, folders and pickled
+    batches are read every time.
+    """
+    if (os.environ.get(NO_DECODED_CACHE_ENV, "").strip() == "1" or not path.name.lower().endswith(".zip")
+            or not path.is_file() or path.stat().st_size < DECODED_MIN_BYTES):
+        return sources.read_path(path, via=via)
+    import cv2
+
+    from cae_lib import cache
+
+    def decode():
+        raw = sources.read_path(path, via=via)
+        return {"x_train": raw.x_train, "y_train": np.asarray(raw.y_train), "x_test": raw.x_test,
+                "y_test": np.asarray(raw.y_test)}
+
+    key = {"sha256": cache.sha256(path), "opencv": cv2.__version__, "stamp": DECODE_STAMP}
+    try:
+        a = cache.memo("cifar-decoded", key, decode, group="data", what="decoded copy of the data")
+    except cache.UntrustedError:
+        raise
+    except cache.CacheError:
+        return sources.read_path(path, via=via)
+    return sources.RawCifar(a["x_train"], a["y_train"], a["x_test"], a["y_test"], sources.IMAGE_ZIP,
+                            f"{sources.IMAGE_ZIP} {path}")
+
+
 def _load(text: str | None, via: str | None) -> CifarData:
     """Load from a stripped path string, or through Keras when ``text`` is None."""
     if text is not None:
-        return _from_raw(sources.read_path(Path(text).expanduser(), via=via))
+        return _from_raw(_read_path(Path(text).expanduser(), via=via))
     try:
         raw = sources.read_keras()
     except Exception as exc:

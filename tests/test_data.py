@@ -622,3 +622,46 @@ def test_split_digest_is_pinned_for_the_shared_mirror(cifar_zip):
     if fingerprint != "5809f182731cd614":
         pytest.skip(f"CAE_DATA is another copy of CIFAR-10 (fingerprint {fingerprint}), not the shared mirror")
     assert digest == PINNED_MIRROR
+
+
+# --------------------------------------------------------------------------- the decoded copy of a large zip
+
+
+def test_a_large_zip_is_decoded_once_and_its_copy_checked(tiny_zip, tmp_path, monkeypatch):
+    from cae_lib import data as D
+
+    monkeypatch.setenv("CAE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(D.NO_DECODED_CACHE_ENV, raising=False)
+    monkeypatch.setattr(D, "DECODED_MIN_BYTES", 0)  # the tiny zip counts as large
+    decoded = []
+    real = D.sources.read_path
+    monkeypatch.setattr(D.sources, "read_path", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    first = D.load_cifar10(tiny_zip)
+    again = D.load_cifar10(tiny_zip)
+    assert len(decoded) == 1  # the second load read the kept copy
+    assert np.array_equal(first.images, again.images) and np.array_equal(first.labels, again.labels)
+    assert (first.source, first.kind) == (again.source, again.kind)
+    (copy,) = (tmp_path / "cache" / "data").glob("cifar-decoded-*/arrays.npz")
+    damaged = bytearray(copy.read_bytes())
+    damaged[-100] ^= 0xFF  # one flipped byte in the pixels
+    copy.write_bytes(bytes(damaged))
+    with pytest.warns(RuntimeWarning, match="decoded copy of the data .* moved"):
+        healed = D.load_cifar10(tiny_zip)
+    assert len(decoded) == 2 and np.array_equal(healed.images, first.images)  # decoded again, never the damage
+    monkeypatch.setenv(D.NO_DECODED_CACHE_ENV, "1")
+    D.load_cifar10(tiny_zip)
+    assert len(decoded) == 3
+
+
+def test_a_small_zip_or_an_unwritable_cache_is_decoded_every_time(tiny_zip, tmp_path, monkeypatch):
+    from cae_lib import data as D
+
+    monkeypatch.delenv(D.NO_DECODED_CACHE_ENV, raising=False)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("CAE_CACHE", str(tmp_path / "file" / "cache"))  # a file stands where the cache should be
+    monkeypatch.setattr(D, "DECODED_MIN_BYTES", 0)
+    assert D.load_cifar10(tiny_zip).images.shape == (1000, 32, 32, 3)
+    monkeypatch.setenv("CAE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(D, "DECODED_MIN_BYTES", tiny_zip.stat().st_size + 1)
+    D.load_cifar10(tiny_zip)
+    assert not (tmp_path / "cache").exists()

@@ -40,6 +40,7 @@ __all__ = [
     "SearchResult",
     "search",
     "search_dir",
+    "storage_failure",
     "trial_images",
     "distributed_role",
 ]
