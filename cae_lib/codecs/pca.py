@@ -376,10 +376,14 @@ def pca_codecs(data, sizes: Sequence[int], *, cache_dir=None) -> list[PCA]:
     from cae_lib import cache
 
     sizes = sorted({validate.positive_int(k, "pca size") for k in sizes})
-    k_max = min(sizes[-1], data.x_train.shape[0], int(np.prod(data.x_train.shape[1:])))
+    n, d = data.x_train.shape[0], int(np.prod(data.x_train.shape[1:]))
+    k_max = min(sizes[-1], n, d)
+    # Both solvers are exact; the covariance's eigh costs a D x D decomposition whatever N is, the SVD of
+    # the centred data one of N x D: with fewer images than values (the smoke profile) the SVD is the faster.
+    solver = "covariance_eigh" if n >= d else "full"
     stored = cache.memo(
-        "pca", {**data.key_fields(), "components": k_max, "solver": "covariance_eigh"},
-        lambda: fit_pca(data.x_train, k_max, solver="covariance_eigh").to_arrays(),
+        "pca", {**data.key_fields(), "components": k_max, "solver": solver},
+        lambda: fit_pca(data.x_train, k_max, solver=solver).to_arrays(),
         cache_dir=cache_dir, what="cached PCA",
     )
     basis = PCABasis.from_arrays(stored)
