@@ -96,8 +96,8 @@ _EXPERIMENTS: dict[str, tuple[int, str, dict]] = {
     ),
     "compressor_256": (
         2,
-        "the same with a fourth stage: latent 4x4x16 = 256 values",
-        dict(model=CAESpec(filters=(16, 32, 64, 16), **COMPRESSOR), loss="mse", metrics=("mse",), **FAST),
+        "the same with a fourth stage, twice as wide: latent 4x4x16 = 256 values",
+        dict(model=CAESpec(filters=(32, 64, 128, 16), **COMPRESSOR), loss="mse", metrics=("mse",), **FAST),
     ),
     "compressor_skips": (
         2,
