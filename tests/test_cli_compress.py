@@ -159,3 +159,56 @@ def test_an_interrupted_write_leaves_neither_a_torn_file_nor_a_temporary(tmp_pat
     monkeypatch.undo()
     write_new_file(target, b"new image", force=True)
     assert target.read_bytes() == b"new image"
+
+
+@pytest.mark.parametrize("failure, reason", [("full", "No space left on device"), ("folder is a file", "exists")])
+def test_an_unwritable_output_says_why_and_leaves_nothing(tmp_path, monkeypatch, failure, reason):
+    import errno
+    import os
+
+    if failure == "full":
+        target = tmp_path / "out" / "x.png"
+
+        def full(fd):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr("cae_lib.cli.os.fsync", full)
+    else:
+        (tmp_path / "out").write_bytes(b"")
+        target = tmp_path / "out" / "x.png"
+    with pytest.raises(ValueError, match=rf"{target}: could not be written \(.*{reason}.*\)"):
+        write_new_file(target, b"data")
+    assert not os.path.lexists(target)
+    if target.parent.is_dir():
+        assert list(target.parent.iterdir()) == []  # no temporary file left
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["compress", "colorize"])
+def test_inputs_are_decoded_one_at_a_time_whatever_their_number(tmp_path, monkeypatch, codec_args, command,
+                                                                capsys):
+    import weakref
+
+    from cae_lib import cli
+
+    decoded, live_at_write = [], []
+    read_image, write = cli.read_image, cli.write_new_file
+
+    def reading(path, max_pixels):
+        image = read_image(path, max_pixels)
+        decoded.append(weakref.ref(image))
+        return image
+
+    def writing(target, data, *, force=False):
+        live_at_write.append(sum(r() is not None for r in decoded))
+        write(target, data, force=force)
+
+    monkeypatch.setattr(cli, "read_image", reading)
+    monkeypatch.setattr(cli, "write_new_file", writing)
+    rng = np.random.default_rng(5)
+    inputs = [_png(tmp_path / f"photo{i}.png", rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)) for i in range(5)]
+    extra = ["--run", "colorize"] if command == "colorize" else []
+    assert main([command, *map(str, inputs), "-o", str(tmp_path / "out"), *extra, *codec_args]) == 0, \
+        capsys.readouterr().err
+    assert len(decoded) == 2 * len(inputs)  # every input checked first, then decoded again when its turn comes
+    assert live_at_write == [1 if command == "compress" else 0] * len(inputs) or max(live_at_write) <= 1
