@@ -216,13 +216,26 @@ def test_read_image_applies_the_exif_orientation_as_viewers_do(tmp_path):
     assert shown[:8].mean() > 0.9 and shown[-8:].mean() < 0.1  # the white half is now on top
 
 
-def test_read_image_refuses_a_file_of_several_frames(tmp_path, capsys):
+def _animated_gif(path, frames):
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, loop=0)
+
+
+@pytest.mark.parametrize("kind", ["multi-page TIFF", "animated GIF"])
+def test_read_image_refuses_a_file_of_several_frames(tmp_path, capsys, kind):
     from cae_lib.cli import read_image
 
-    ok, data = cv2.imencodemulti(".tiff", [np.full((4, 4, 3), v, np.uint8) for v in (0, 100, 200)])
-    assert ok
-    path = tmp_path / "pages.tiff"
-    path.write_bytes(data.tobytes())
+    frames = [np.full((4, 4, 3), v, np.uint8) for v in (0, 100, 200)]
+    if kind == "animated GIF":
+        path = tmp_path / "animation.gif"
+        _animated_gif(path, frames)
+    else:
+        ok, data = cv2.imencodemulti(".tiff", frames)
+        assert ok
+        path = tmp_path / "pages.tiff"
+        path.write_bytes(data.tobytes())
     with pytest.raises(ValueError, match="holds 3 frames"):
         read_image(str(path))
     assert main(["colorize", str(path), "-o", str(tmp_path / "out"), "--profile", "smoke"]) == 2
